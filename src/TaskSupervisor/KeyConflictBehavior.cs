@@ -1,0 +1,24 @@
+namespace TaskSupervision;
+
+/// <summary>What a keyed start does when a task with the same key is still tracked.</summary>
+public enum KeyConflictBehavior
+{
+    /// <summary>
+    /// The start throws <see cref="TaskKeyConflictException"/> and the running task is left alone.
+    /// This is the default; use <c>TryRun</c> to get <see langword="false"/> instead of an exception.
+    /// </summary>
+    Reject = 0,
+
+    /// <summary>
+    /// The running task is cancelled and the new task starts only after the old one has ended (its
+    /// <c>finally</c> blocks and callbacks have run), so two tasks of the same key never run at once.
+    /// The new handle is returned at once, in the <see cref="SupervisedTaskStatus.Pending"/> state.
+    /// </summary>
+    Replace = 1,
+
+    /// <summary>
+    /// The new work is not started and the handle of the running task is returned instead
+    /// (a "get or start" for idempotent work such as one monitor per session).
+    /// </summary>
+    UseExisting = 2,
+}

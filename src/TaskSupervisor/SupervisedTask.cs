@@ -1,0 +1,395 @@
+using TaskSupervision.Internal;
+
+namespace TaskSupervision;
+
+/// <summary>
+/// The handle of a task started through an <see cref="ITaskSupervisor"/>: its identity, its status, a <see cref="Task"/>
+/// to await, and its cancellation.
+/// </summary>
+/// <remarks>
+/// <para>All members are thread-safe. A handle holds no reference to the work's delegate or result once the task has ended,
+/// and the supervisor forgets the handle as soon as the task ends: keeping it alive is the caller's choice.</para>
+/// <para>The handle is created by the supervisor; it cannot be constructed or derived from outside this library.</para>
+/// </remarks>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
+    Justification = "The CancellationTokenSource has no timer and no wait handle, so it holds nothing to release; disposing it while a cancel races would throw.")]
+public class SupervisedTask : IThreadPoolWorkItem
+{
+    private static readonly ContextCallback s_start = static state => ((SupervisedTask)state!).Start();
+
+    private readonly TaskSupervisor _owner;
+    private readonly TaskOptions? _options;
+    private readonly CancellationTokenSource _cancellation = new();
+    private readonly long _startTimestamp;
+    private ExecutionContext? _context;
+
+    // The work delegate until the work starts, then the work's Task while it runs, then null: a finished handle
+    // keeps neither the closure nor the result alive.
+    private object? _work;
+
+    // The TaskCompletionSource behind Task, created on first use so that nobody pays for it who never asks.
+    private object? _completion;
+    private Exception? _exception;
+    private int _status;
+
+    internal SupervisedTask(TaskSupervisor owner, string? key, Delegate work, TaskOptions? options)
+    {
+        _owner = owner;
+        _options = options;
+        _work = work;
+        Key = key;
+        Id = owner.NextTaskId();
+        _startTimestamp = owner.TimeProvider.GetTimestamp();
+
+        // Flow the caller's ExecutionContext (logging scopes, Activity.Current) as Task.Run does.
+        _context = ExecutionContext.Capture();
+    }
+
+    /// <summary>The task's id, unique within its supervisor and increasing in start order.</summary>
+    public long Id { get; }
+
+    /// <summary>The key the task was started under, or <see langword="null"/> for unkeyed work.</summary>
+    public string? Key { get; }
+
+    /// <summary>The task's name (<see cref="TaskOptions.Name"/>), or <see langword="null"/>.</summary>
+    public string? Name => _options?.Name;
+
+    /// <summary>When the supervisor accepted the task, by the supervisor's <see cref="TimeProvider"/>.</summary>
+    public DateTimeOffset StartedAt => _owner.ToDateTimeOffset(_startTimestamp);
+
+    /// <summary>The task's current status.</summary>
+    public SupervisedTaskStatus Status => (SupervisedTaskStatus)Volatile.Read(ref _status);
+
+    /// <summary>The exception of a faulted task (already logged and reported); otherwise <see langword="null"/>.</summary>
+    public Exception? Exception => Status == SupervisedTaskStatus.Faulted ? _exception : null;
+
+    /// <summary>Whether cancellation of this task has been requested (by <see cref="Cancel"/>, a replace, or a drain).</summary>
+    public bool IsCancellationRequested => _cancellation.IsCancellationRequested;
+
+    /// <summary>
+    /// A task that completes when the supervised task has ended and its callbacks have run: successfully, canceled
+    /// (with the task's own token), or faulted with the work's exception.
+    /// </summary>
+    /// <remarks>
+    /// Awaiting it is optional: the fault has already been logged and reported, and this task never raises
+    /// <see cref="TaskScheduler.UnobservedTaskException"/> if nobody awaits it.
+    /// </remarks>
+    public Task Task => GetCompletionTask();
+
+    internal bool IsEnded => Volatile.Read(ref _status) >= (int)SupervisedTaskStatus.RanToCompletion;
+
+    internal long StartTimestamp => _startTimestamp;
+
+    // Links of the supervisor's task registry, guarded by the lock of the stripe that holds this task.
+    internal SupervisedTask? RegistryPrevious;
+    internal SupervisedTask? RegistryNext;
+    internal bool IsRegistered;
+
+    /// <summary>
+    /// Asks the task to stop by cancelling the <see cref="CancellationToken"/> its work received. Returns at once; use
+    /// <see cref="CancelAsync"/> to wait for the end. A task that has not started yet never runs.
+    /// </summary>
+    /// <remarks>
+    /// Callbacks that the work registered on its token run on the thread pool, not on the caller's thread; an exception
+    /// one of them throws is logged, never thrown here. Calling it again, or after the end, does nothing.
+    /// </remarks>
+    public void Cancel() => SignalCancellation();
+
+    /// <summary>Cancels the task and waits until it has ended, its cleanup has run and its callbacks have run, or until <paramref name="timeout"/>.</summary>
+    /// <param name="timeout">How long to wait for the end; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Stops the wait (not the task's cancellation, which has already been signalled).</param>
+    /// <returns>How the task ended, or <see cref="CancelResult.StillRunning"/> if it had not ended when the timeout elapsed.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the task ended.</exception>
+    public async Task<CancelResult> CancelAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        Guard.Timeout(timeout);
+        SignalCancellation();
+        if (!IsEnded && !await _owner.WaitAsync(GetCompletionTask(), timeout, cancellationToken).ConfigureAwait(false))
+        {
+            return CancelResult.StillRunning;
+        }
+
+        return Status switch
+        {
+            SupervisedTaskStatus.RanToCompletion => CancelResult.RanToCompletion,
+            SupervisedTaskStatus.Faulted => CancelResult.Faulted,
+            _ => CancelResult.Canceled,
+        };
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => $"SupervisedTask #{Id} key={Key ?? "-"} name={Name ?? "-"} {Status}";
+
+    internal SupervisedTaskInfo ToInfo(long now) =>
+        new(Id, Key, Name, Status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now));
+
+    /// <summary>Queues the task on the thread pool. Never runs the work on the caller's thread.</summary>
+    internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+
+    /// <summary>Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended.</summary>
+    internal void ScheduleAfter(SupervisedTask predecessor)
+    {
+        Task ended = predecessor.GetCompletionTask();
+        if (ended.IsCompleted)
+        {
+            Schedule();
+        }
+        else
+        {
+            ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(Schedule);
+        }
+    }
+
+    /// <inheritdoc />
+    void IThreadPoolWorkItem.Execute()
+    {
+        // The state change guards against a second Execute (the interface is reachable by a cast).
+        if (Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Running, (int)SupervisedTaskStatus.Pending)
+            != (int)SupervisedTaskStatus.Pending)
+        {
+            return;
+        }
+
+        ExecutionContext? context = _context;
+        _context = null;
+        if (context is null)
+        {
+            Start();
+        }
+        else
+        {
+            ExecutionContext.Run(context, s_start, this);
+        }
+    }
+
+    internal void SignalCancellation()
+    {
+        if (_cancellation.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // CancelAsync marks the token cancelled at once but runs the work's registrations on the thread pool, so a
+        // registration that blocks or throws can neither stall nor break the caller (a drain, a replace, a user).
+        Task callbacks = _cancellation.CancelAsync();
+        if (!callbacks.IsCompletedSuccessfully)
+        {
+            callbacks.ContinueWith(
+                static (t, state) => ((SupervisedTask)state!).OnCancellationCallbacksFaulted(t.Exception!),
+                this,
+                CancellationToken.None,
+                TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// Ends a task that will never run because its key was taken (<paramref name="admitted"/>: it was counted) or the
+    /// supervisor was closed (it was not). No logs, no callbacks: its handle never reached the user.
+    /// </summary>
+    internal void EndUnstarted(bool admitted)
+    {
+        _work = null;
+        _context = null;
+        Publish(SupervisedTaskStatus.Canceled, exception: null, admitted);
+    }
+
+    private protected virtual Task InvokeWork(object work, CancellationToken cancellationToken) =>
+        ((Func<CancellationToken, Task>)work)(cancellationToken);
+
+    private protected virtual void OnRanToCompletion(Task work)
+    {
+    }
+
+    private protected virtual object CreateCompletionSource() => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private protected virtual Task GetTask(object completion) => ((TaskCompletionSource)completion).Task;
+
+    private protected virtual void SetRanToCompletion(object completion) => ((TaskCompletionSource)completion).TrySetResult();
+
+    private void Start()
+    {
+        object? work = _work;
+        if (work is null || _cancellation.IsCancellationRequested)
+        {
+            Finish(SupervisedTaskStatus.Canceled, exception: null);
+            return;
+        }
+
+        Task? running;
+        try
+        {
+            running = InvokeWork(work, _cancellation.Token);
+        }
+        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        {
+            Finish(SupervisedTaskStatus.Canceled, exception: null);
+            return;
+        }
+        catch (Exception ex)
+        {
+            // Thrown before the work's first await: reported exactly like a fault of the returned task.
+            Finish(SupervisedTaskStatus.Faulted, ex);
+            return;
+        }
+
+        if (running is null)
+        {
+            Finish(SupervisedTaskStatus.Faulted, new InvalidOperationException("The work delegate returned a null Task. Return Task.CompletedTask for work that has nothing to await."));
+            return;
+        }
+
+        if (running.IsCompleted)
+        {
+            OnWorkEnded(running);
+            return;
+        }
+
+        _work = running;
+        running.ConfigureAwait(false).GetAwaiter().OnCompleted(OnWorkEnded);
+    }
+
+    private void OnWorkEnded() => OnWorkEnded((Task)_work!);
+
+    private void OnWorkEnded(Task running)
+    {
+        if (running.IsCompletedSuccessfully)
+        {
+            OnRanToCompletion(running);
+            Finish(SupervisedTaskStatus.RanToCompletion, exception: null);
+        }
+        else if (running.IsCanceled)
+        {
+            if (_cancellation.IsCancellationRequested)
+            {
+                Finish(SupervisedTaskStatus.Canceled, exception: null);
+            }
+            else
+            {
+                // Nobody asked this task to stop: an HttpClient timeout or a linked token of the work's own. Report it.
+                Finish(SupervisedTaskStatus.Faulted, GetCancellationException(running));
+            }
+        }
+        else
+        {
+            // Reading Task.Exception marks the work's task as observed.
+            AggregateException aggregate = running.Exception!;
+            Finish(SupervisedTaskStatus.Faulted, aggregate.InnerExceptions.Count == 1 ? aggregate.InnerException! : aggregate);
+        }
+    }
+
+    private static OperationCanceledException GetCancellationException(Task canceled)
+    {
+        try
+        {
+            canceled.GetAwaiter().GetResult();
+        }
+        catch (OperationCanceledException ex)
+        {
+            return ex;
+        }
+
+        return new OperationCanceledException("The work ended canceled although the supervisor did not cancel it.");
+    }
+
+    private void Finish(SupervisedTaskStatus status, Exception? exception)
+    {
+        _work = null;
+        TimeSpan elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
+
+        // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or a
+        // drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
+        _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded);
+        Publish(status, exception, admitted: true);
+    }
+
+    private void Publish(SupervisedTaskStatus status, Exception? exception, bool admitted)
+    {
+        _exception = exception;
+
+        // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
+        // _completion, so at least one of the two sees the other and the completion source is always completed.
+        Interlocked.Exchange(ref _status, (int)status);
+        object? completion = Volatile.Read(ref _completion);
+        if (completion is not null)
+        {
+            Complete(completion);
+        }
+
+        if (admitted)
+        {
+            _owner.OnTaskPublished(this);
+        }
+    }
+
+    private Task GetCompletionTask()
+    {
+        object? completion = Volatile.Read(ref _completion);
+        if (completion is null)
+        {
+            object created = CreateCompletionSource();
+            completion = Interlocked.CompareExchange(ref _completion, created, null) ?? created;
+            if (IsEnded)
+            {
+                Complete(completion);
+            }
+        }
+
+        return GetTask(completion);
+    }
+
+    private void Complete(object completion)
+    {
+        switch ((SupervisedTaskStatus)Volatile.Read(ref _status))
+        {
+            case SupervisedTaskStatus.RanToCompletion:
+                SetRanToCompletion(completion);
+                break;
+            case SupervisedTaskStatus.Canceled:
+                SetCanceled(completion, _cancellation.Token);
+                break;
+            case SupervisedTaskStatus.Faulted:
+                SetFaulted(completion, _exception!);
+                break;
+        }
+    }
+
+    private static void SetCanceled(object completion, CancellationToken token)
+    {
+        switch (completion)
+        {
+            case TaskCompletionSource tcs:
+                tcs.TrySetCanceled(token);
+                break;
+            default:
+                ((ICompletionSource)completion).TrySetCanceled(token);
+                break;
+        }
+    }
+
+    private void SetFaulted(object completion, Exception exception)
+    {
+        Task task = GetTask(completion);
+        bool set = completion is TaskCompletionSource tcs
+            ? tcs.TrySetException(exception)
+            : ((ICompletionSource)completion).TrySetException(exception);
+        if (set)
+        {
+            // The fault has been logged and reported already: mark it observed so that an un-awaited handle never
+            // raises TaskScheduler.UnobservedTaskException.
+            _ = task.Exception;
+        }
+    }
+
+    private void OnCancellationCallbacksFaulted(AggregateException exception) =>
+        _owner.ReportCancellationCallbackFailure(this, exception);
+
+    /// <summary>Lets the generic handle complete its own <see cref="TaskCompletionSource{TResult}"/> without reflection.</summary>
+    private protected interface ICompletionSource
+    {
+        bool TrySetCanceled(CancellationToken token);
+
+        bool TrySetException(Exception exception);
+    }
+}

@@ -1,0 +1,462 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TaskSupervision.Internal;
+
+namespace TaskSupervision;
+
+/// <summary>
+/// The supervisor: see <see cref="ITaskSupervisor"/> for what it guarantees. Register it with
+/// <c>services.AddTaskSupervisor()</c>, or create one directly (in a test, or outside DI) and dispose it to drain it.
+/// </summary>
+/// <remarks>
+/// <para>Starting unkeyed work takes no global lock: one atomic update of a state word (the count of tracked tasks and
+/// a closed bit, as in tokio-util's <c>TaskTracker</c>), a striped registry for drain, and a queue on the thread pool.
+/// Keyed work adds one <see cref="ConcurrentDictionary{TKey, TValue}"/> operation.</para>
+/// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
+/// </remarks>
+public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
+{
+    private const long ClosedBit = 1;
+    private const long CountUnit = 2;
+
+    private static readonly Task<CancelResult> s_notFound = Task.FromResult(CancelResult.NotFound);
+
+    private readonly ILogger _logger;
+    private readonly IServiceScopeFactory? _scopeFactory;
+    private readonly TimeSpan _shutdownTimeout;
+    private readonly TimeSpan _drainGracePeriod;
+    private readonly Action<TaskEndedArguments>? _onTaskEnded;
+    private readonly TaskRegistry _registry = new();
+    private readonly ConcurrentDictionary<string, SupervisedTask> _keys = new(StringComparer.Ordinal);
+    private readonly long _epochTimestamp;
+    private readonly DateTimeOffset _epochUtc;
+
+    // (number of tracked tasks << 1) | ClosedBit. One word, so that "admit unless closed" and "the last task ended after
+    // close" are single atomic steps with no window between them.
+    private long _state;
+    private long _lastTaskId;
+    private TaskCompletionSource? _idleAfterClose;
+    private TaskCompletionSource<DrainReport>? _drain;
+
+    /// <summary>Creates a supervisor.</summary>
+    /// <param name="options">Its settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="loggerFactory">Where it logs, or <see langword="null"/> for nowhere.</param>
+    /// <param name="scopeFactory">Creates the per-task DI scopes of the scoped <c>Run</c> overloads; without it they throw.</param>
+    public TaskSupervisor(TaskSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IServiceScopeFactory? scopeFactory = null)
+        : this(options, defaultName: null, defaultTimeProvider: null, loggerFactory, scopeFactory)
+    {
+    }
+
+    internal TaskSupervisor(
+        TaskSupervisorOptions? options,
+        string? defaultName,
+        TimeProvider? defaultTimeProvider,
+        ILoggerFactory? loggerFactory,
+        IServiceScopeFactory? scopeFactory)
+    {
+        options ??= new TaskSupervisorOptions();
+        Name = options.Name ?? (string.IsNullOrEmpty(defaultName) ? TaskSupervisorConstants.DefaultSupervisorName : defaultName);
+        TimeProvider = options.TimeProvider ?? defaultTimeProvider ?? TimeProvider.System;
+        _shutdownTimeout = options.ShutdownTimeout;
+        _drainGracePeriod = options.DrainGracePeriod;
+        _onTaskEnded = options.OnTaskEnded;
+        _scopeFactory = scopeFactory;
+        ILogger logger = loggerFactory?.CreateLogger<TaskSupervisor>() ?? NullLogger<TaskSupervisor>.Instance;
+        _logger = logger == NullLogger<TaskSupervisor>.Instance ? logger : new ContainedLogger(logger);
+        _epochTimestamp = TimeProvider.GetTimestamp();
+        _epochUtc = TimeProvider.GetUtcNow();
+    }
+
+    /// <inheritdoc />
+    public string Name { get; }
+
+    /// <inheritdoc />
+    public int Count => (int)(Volatile.Read(ref _state) >> 1);
+
+    /// <summary>The clock of this supervisor (<see cref="TaskSupervisorOptions.TimeProvider"/>).</summary>
+    public TimeProvider TimeProvider { get; }
+
+    /// <inheritdoc />
+    public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Start(new SupervisedTask(this, key: null, work, options));
+    }
+
+    /// <inheritdoc />
+    public SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Start(new SupervisedTask<TResult>(this, key: null, work, options));
+    }
+
+    /// <inheritdoc />
+    public SupervisedTask Run(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null) =>
+        Run(WithScope(work), options);
+
+    /// <inheritdoc />
+    public SupervisedTask Run(string key, Func<CancellationToken, Task> work, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        return StartKeyed(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject)!;
+    }
+
+    /// <inheritdoc />
+    public SupervisedTask<TResult> Run<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        SupervisedTask started = StartKeyed(new SupervisedTask<TResult>(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject)!;
+        return started as SupervisedTask<TResult>
+            ?? throw new InvalidOperationException($"The task running under key '{key}' does not produce a {typeof(TResult).Name}; it cannot be returned as SupervisedTask<{typeof(TResult).Name}>.");
+    }
+
+    /// <inheritdoc />
+    public SupervisedTask Run(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        return Run(key, WithScope(work), options);
+    }
+
+    /// <inheritdoc />
+    public bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        task = StartKeyed(new SupervisedTask(this, key, work, options), behavior: null);
+        return task is not null;
+    }
+
+    /// <inheritdoc />
+    public bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        task = (SupervisedTask<TResult>?)StartKeyed(new SupervisedTask<TResult>(this, key, work, options), behavior: null);
+        return task is not null;
+    }
+
+    /// <inheritdoc />
+    public bool TryGetTask(string key, [NotNullWhen(true)] out SupervisedTask? task)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return _keys.TryGetValue(key, out task);
+    }
+
+    /// <inheritdoc />
+    public IReadOnlyList<SupervisedTaskInfo> GetSnapshot()
+    {
+        List<SupervisedTask> tasks = _registry.Snapshot();
+        long now = TimeProvider.GetTimestamp();
+        var infos = new SupervisedTaskInfo[tasks.Count];
+        for (int i = 0; i < infos.Length; i++)
+        {
+            infos[i] = tasks[i].ToInfo(now);
+        }
+
+        return infos;
+    }
+
+    /// <inheritdoc />
+    public Task<CancelResult> CancelAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        Guard.Timeout(timeout);
+        return _keys.TryGetValue(key, out SupervisedTask? task) ? task.CancelAsync(timeout, cancellationToken) : s_notFound;
+    }
+
+    /// <inheritdoc />
+    public async Task WhenIdleAsync(CancellationToken cancellationToken = default)
+    {
+        foreach (SupervisedTask task in _registry.Snapshot())
+        {
+            if (!task.IsEnded)
+            {
+                await WaitAsync(task.Task, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<DrainReport> DrainAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        TimeSpan deadline = timeout.HasValue ? Guard.Timeout(timeout.Value) : _shutdownTimeout;
+        TaskCompletionSource<DrainReport>? drain = Volatile.Read(ref _drain);
+        if (drain is null)
+        {
+            var created = new TaskCompletionSource<DrainReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+            drain = Interlocked.CompareExchange(ref _drain, created, null) ?? created;
+            if (drain == created)
+            {
+                _ = RunDrainAsync(created, deadline);
+            }
+        }
+
+        return cancellationToken.CanBeCanceled ? drain.Task.WaitAsync(cancellationToken) : drain.Task;
+    }
+
+    /// <summary>Drains the supervisor with <see cref="TaskSupervisorOptions.ShutdownTimeout"/>; see <see cref="DrainAsync"/>. Safe to call more than once, from any thread: the drain runs once.</summary>
+    /// <returns>A task that completes when the drain has ended.</returns>
+    public async ValueTask DisposeAsync() => await DrainAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// Drains the supervisor synchronously, blocking the calling thread for at most <see cref="TaskSupervisorOptions.ShutdownTimeout"/>.
+    /// Prefer <see cref="DisposeAsync"/>; this exists for containers disposed synchronously.
+    /// </summary>
+    public void Dispose() => DrainAsync().GetAwaiter().GetResult();
+
+    /// <inheritdoc />
+    public override string ToString() => $"TaskSupervisor '{Name}' ({Count} task(s))";
+
+    internal long NextTaskId() => Interlocked.Increment(ref _lastTaskId);
+
+    internal DateTimeOffset ToDateTimeOffset(long timestamp) => _epochUtc + TimeProvider.GetElapsedTime(_epochTimestamp, timestamp);
+
+    /// <summary>Waits for <paramref name="task"/> up to <paramref name="timeout"/>, ignoring how it ended.</summary>
+    /// <returns><see langword="true"/> if it ended; <see langword="false"/> if the timeout elapsed first.</returns>
+    internal async Task<bool> WaitAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await task.WaitAsync(timeout, TimeProvider, cancellationToken).ConfigureAwait(false);
+        }
+        catch (TimeoutException) when (!task.IsCompleted)
+        {
+            return false;
+        }
+        catch (Exception) when (task.IsCompleted)
+        {
+            // The task's own fault or cancellation: already reported, and not the waiter's business.
+        }
+
+        return true;
+    }
+
+    /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is published as ended.</summary>
+    internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback)
+    {
+        if (task.Key is not null)
+        {
+            // Only if the key still maps to this task: a replacement may already own it.
+            _keys.TryRemove(new KeyValuePair<string, SupervisedTask>(task.Key, task));
+        }
+
+        switch (status)
+        {
+            case SupervisedTaskStatus.Faulted:
+                Log.TaskFaulted(_logger, exception!, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
+                break;
+            case SupervisedTaskStatus.Canceled:
+                Log.TaskCanceled(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
+                break;
+            default:
+                Log.TaskCompleted(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
+                break;
+        }
+
+        if (taskCallback is null && _onTaskEnded is null)
+        {
+            return;
+        }
+
+        var arguments = new TaskEndedArguments(task, status, exception, elapsed);
+        InvokeCallbacks(taskCallback, arguments);
+        InvokeCallbacks(_onTaskEnded, arguments);
+    }
+
+    /// <summary>The task has ended and been published: forget it.</summary>
+    internal void OnTaskPublished(SupervisedTask task)
+    {
+        _registry.Remove(task);
+        if (Interlocked.Add(ref _state, -CountUnit) == ClosedBit)
+        {
+            // The last task ended after the close: _idleAfterClose was set before the closed bit, so it is not null.
+            _idleAfterClose!.TrySetResult();
+        }
+    }
+
+    internal void ReportCancellationCallbackFailure(SupervisedTask task, AggregateException exception) =>
+        Log.CancellationCallbackFailed(_logger, exception.InnerExceptions.Count == 1 ? exception.InnerException! : exception, task.Id, task.Key, task.Name, Name);
+
+    private TTask Start<TTask>(TTask task)
+        where TTask : SupervisedTask
+    {
+        Admit(task);
+        task.Schedule();
+        return task;
+    }
+
+    /// <summary>Admits and starts a keyed task. <paramref name="behavior"/> <see langword="null"/> is TryRun's: return null on conflict.</summary>
+    private SupervisedTask? StartKeyed(SupervisedTask task, KeyConflictBehavior? behavior)
+    {
+        string key = task.Key!;
+        Admit(task);
+        while (true)
+        {
+            if (_keys.TryAdd(key, task))
+            {
+                task.Schedule();
+                return task;
+            }
+
+            if (!_keys.TryGetValue(key, out SupervisedTask? current))
+            {
+                continue; // The holder ended between the two look-ups; try again.
+            }
+
+            switch (behavior)
+            {
+                case null:
+                    task.EndUnstarted(admitted: true);
+                    return null;
+                case KeyConflictBehavior.UseExisting:
+                    task.EndUnstarted(admitted: true);
+                    return current;
+                case KeyConflictBehavior.Replace:
+                    if (_keys.TryUpdate(key, task, current))
+                    {
+                        // The new task owns the key from now on, and runs only once the old one has ended.
+                        current.SignalCancellation();
+                        task.ScheduleAfter(current);
+                        return task;
+                    }
+
+                    continue;
+                default:
+                    task.EndUnstarted(admitted: true);
+                    throw new TaskKeyConflictException(key);
+            }
+        }
+    }
+
+    /// <summary>Tracks <paramref name="task"/> unless the supervisor is closed.</summary>
+    private void Admit(SupervisedTask task)
+    {
+        // Registered before it is counted, so that a drain, which closes first and then snapshots the registry, sees
+        // every task that was admitted before the close.
+        _registry.Add(task);
+        long state = Volatile.Read(ref _state);
+        while (true)
+        {
+            if ((state & ClosedBit) != 0)
+            {
+                _registry.Remove(task);
+                task.EndUnstarted(admitted: false);
+                throw new ObjectDisposedException(GetType().FullName, $"The task supervisor '{Name}' is draining or disposed and accepts no more work.");
+            }
+
+            long seen = Interlocked.CompareExchange(ref _state, state + CountUnit, state);
+            if (seen == state)
+            {
+                return;
+            }
+
+            state = seen;
+        }
+    }
+
+    private Func<CancellationToken, Task> WithScope(Func<IServiceProvider, CancellationToken, Task> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        IServiceScopeFactory scopeFactory = _scopeFactory ?? throw new InvalidOperationException(
+            "This supervisor has no IServiceScopeFactory: register it with services.AddTaskSupervisor(), or pass one to the TaskSupervisor constructor.");
+        return async cancellationToken =>
+        {
+            AsyncServiceScope scope = scopeFactory.CreateAsyncScope();
+            await using (scope.ConfigureAwait(false))
+            {
+                await work(scope.ServiceProvider, cancellationToken).ConfigureAwait(false);
+            }
+        };
+    }
+
+    private void InvokeCallbacks(Action<TaskEndedArguments>? callbacks, in TaskEndedArguments arguments)
+    {
+        if (callbacks is null)
+        {
+            return;
+        }
+
+        foreach (Action<TaskEndedArguments> callback in Delegate.EnumerateInvocationList(callbacks))
+        {
+            try
+            {
+                callback(arguments);
+            }
+            catch (Exception ex)
+            {
+                Log.CallbackFailed(_logger, ex, arguments.Task.Id, arguments.Key, arguments.Name, Name);
+            }
+        }
+    }
+
+    private async Task RunDrainAsync(TaskCompletionSource<DrainReport> result, TimeSpan timeout)
+    {
+        // Never faults: every exception is handed to the drain's awaiters.
+        try
+        {
+            result.TrySetResult(await DrainCoreAsync(timeout).ConfigureAwait(false));
+        }
+        catch (Exception ex)
+        {
+            result.TrySetException(ex);
+        }
+    }
+
+    private async Task<DrainReport> DrainCoreAsync(TimeSpan timeout)
+    {
+        long started = TimeProvider.GetTimestamp();
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _idleAfterClose, idle);
+        long state = Interlocked.Or(ref _state, ClosedBit);
+        int atStart = (int)(state >> 1);
+        if (atStart == 0)
+        {
+            idle.TrySetResult();
+        }
+
+        Log.DrainStarted(_logger, Name, atStart, timeout.TotalMilliseconds);
+
+        // 1. Grace: let tasks finish on their own, within the deadline.
+        TimeSpan grace = timeout == Timeout.InfiniteTimeSpan || _drainGracePeriod < timeout ? _drainGracePeriod : timeout;
+        if (grace != TimeSpan.Zero && !idle.Task.IsCompleted)
+        {
+            await WaitAsync(idle.Task, grace, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        // 2. Signal cancellation to every task still tracked; pending ones will never run.
+        int canceled = 0;
+        if (!idle.Task.IsCompleted)
+        {
+            foreach (SupervisedTask task in _registry.Snapshot())
+            {
+                if (!task.IsEnded && !task.IsCancellationRequested)
+                {
+                    task.SignalCancellation();
+                    canceled++;
+                }
+            }
+
+            // 3. Wait for them, up to what is left of the deadline.
+            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan
+                ? timeout
+                : TimeSpan.FromTicks(Math.Max(0, (timeout - TimeProvider.GetElapsedTime(started)).Ticks));
+            await WaitAsync(idle.Task, remaining, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        // 4. Report what is still running: it cannot be stopped, only named.
+        IReadOnlyList<SupervisedTaskInfo> stragglers = idle.Task.IsCompleted ? [] : GetSnapshot();
+        foreach (SupervisedTaskInfo straggler in stragglers)
+        {
+            Log.DrainStraggler(_logger, straggler.Id, straggler.Key, straggler.Name, Name, straggler.Age.TotalMilliseconds);
+        }
+
+        TimeSpan elapsed = TimeProvider.GetElapsedTime(started);
+        Log.DrainCompleted(_logger, Name, atStart, elapsed.TotalMilliseconds, canceled, stragglers.Count);
+        return new DrainReport(atStart, canceled, stragglers, elapsed);
+    }
+}

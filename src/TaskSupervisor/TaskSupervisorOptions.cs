@@ -1,0 +1,50 @@
+using TaskSupervision.Internal;
+
+namespace TaskSupervision;
+
+/// <summary>Settings of a <see cref="TaskSupervisor"/>. They are read once, when the supervisor is created.</summary>
+public sealed class TaskSupervisorOptions
+{
+    private TimeSpan _shutdownTimeout = TaskSupervisorConstants.DefaultShutdownTimeout;
+    private TimeSpan _drainGracePeriod = TaskSupervisorConstants.DefaultDrainGracePeriod;
+
+    /// <summary>The supervisor's name, used in logs and snapshots.</summary>
+    /// <value>Defaults to the name it was registered with, or <c>"default"</c>.</value>
+    public string? Name { get; set; }
+
+    /// <summary>How long disposal waits for tasks to end before it reports the rest as stragglers and returns.</summary>
+    /// <value>Defaults to 30 seconds, like <c>HostOptions.ShutdownTimeout</c>. <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan ShutdownTimeout
+    {
+        get => _shutdownTimeout;
+        set => _shutdownTimeout = Guard.Timeout(value);
+    }
+
+    /// <summary>
+    /// How long a drain lets tasks finish on their own before it signals their cancellation tokens. It counts within the
+    /// drain's timeout, never in addition to it.
+    /// </summary>
+    /// <value>Defaults to <see cref="TimeSpan.Zero"/>: cancellation is signalled as soon as the drain begins.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan DrainGracePeriod
+    {
+        get => _drainGracePeriod;
+        set => _drainGracePeriod = Guard.Timeout(value);
+    }
+
+    /// <summary>The clock used for start times, elapsed times and every timeout.</summary>
+    /// <value>Defaults to the <see cref="System.TimeProvider"/> registered in DI, else <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider? TimeProvider { get; set; }
+
+    /// <summary>
+    /// Called once for every task that ends, after the task's own <see cref="TaskOptions.OnEnded"/>: the place to count,
+    /// alert or dead-letter failures. Several handlers may be combined with <c>+=</c>; each runs even if another throws.
+    /// </summary>
+    /// <remarks>
+    /// Runs synchronously on the thread that ended the task, before the task's <see cref="SupervisedTask.Task"/> completes,
+    /// and never under a lock. An exception it throws is logged (event <c>CallbackFailed</c>) and contained.
+    /// </remarks>
+    /// <value>Defaults to <see langword="null"/>.</value>
+    public Action<TaskEndedArguments>? OnTaskEnded { get; set; }
+}

@@ -1,0 +1,69 @@
+namespace TaskSupervision.Tests;
+
+public sealed class BadInputTests
+{
+    [Fact]
+    public async Task NullDelegate_ThrowsArgumentNullException()
+    {
+        await using var harness = new Harness();
+        ITaskSupervisor s = harness.Supervisor;
+
+        s.Invoking(x => x.Run((Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.Run((Func<CancellationToken, Task<int>>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.Run("k", (Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun("k", null!, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task NullKey_ThrowsArgumentNullException()
+    {
+        await using var harness = new Harness();
+        ITaskSupervisor s = harness.Supervisor;
+
+        s.Invoking(x => x.Run(null!, _ => Task.CompletedTask)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+        s.Invoking(x => x.TryGetTask(null!, out _)).Should().Throw<ArgumentNullException>().WithParameterName("key");
+        FluentActions.Invoking(() => { _ = s.CancelAsync(null!, TimeSpan.Zero); }).Should().Throw<ArgumentNullException>().WithParameterName("key");
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("   ")]
+    public async Task EmptyOrWhiteSpaceKey_ThrowsArgumentException(string key)
+    {
+        await using var harness = new Harness();
+
+        harness.Supervisor.Invoking(x => x.Run(key, _ => Task.CompletedTask)).Should().Throw<ArgumentException>().WithParameterName("key");
+        harness.Supervisor.Count.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task NegativeTimeouts_ThrowArgumentOutOfRangeException()
+    {
+        await using var harness = new Harness();
+        SupervisedTask task = harness.Supervisor.Run(_ => Task.CompletedTask);
+        TimeSpan negative = TimeSpan.FromSeconds(-1);
+
+        FluentActions.Invoking(() => { _ = harness.Supervisor.CancelAsync("k", negative); }).Should().Throw<ArgumentOutOfRangeException>();
+        await task.Awaiting(t => t.CancelAsync(negative)).Should().ThrowAsync<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => { _ = harness.Supervisor.DrainAsync(negative); }).Should().Throw<ArgumentOutOfRangeException>();
+        new TaskSupervisorOptions().Invoking(o => o.ShutdownTimeout = negative).Should().Throw<ArgumentOutOfRangeException>();
+        new TaskSupervisorOptions().Invoking(o => o.DrainGracePeriod = negative).Should().Throw<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public void InfiniteTimeouts_AreAccepted()
+    {
+        var options = new TaskSupervisorOptions { ShutdownTimeout = Timeout.InfiniteTimeSpan, DrainGracePeriod = Timeout.InfiniteTimeSpan };
+
+        options.ShutdownTimeout.Should().Be(Timeout.InfiniteTimeSpan);
+    }
+
+    [Fact]
+    public async Task ScopedRun_WithoutAScopeFactory_ThrowsInvalidOperationException()
+    {
+        await using var harness = new Harness();
+
+        harness.Supervisor.Invoking(s => s.Run((sp, ct) => Task.CompletedTask)).Should().Throw<InvalidOperationException>().WithMessage("*IServiceScopeFactory*");
+    }
+}

@@ -1,0 +1,180 @@
+using Microsoft.Extensions.Logging;
+
+namespace TaskSupervision.Tests;
+
+public sealed class DrainTests
+{
+    [Fact]
+    public async Task DisposeAsync_CancelsAndAwaitsEveryTask_WithTheirCleanupRun()
+    {
+        var harness = new Harness();
+        int cleanedUp = 0;
+        var started = new CountdownEvent(3);
+        for (int i = 0; i < 3; i++)
+        {
+            harness.Supervisor.Run($"monitor:{i}", async ct =>
+            {
+                started.Signal();
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, ct);
+                }
+                finally
+                {
+                    Interlocked.Increment(ref cleanedUp);
+                }
+            });
+        }
+
+        started.Wait(TestExtensions.Bound).Should().BeTrue();
+
+        await harness.Supervisor.DisposeAsync().AsTask().Within();
+
+        cleanedUp.Should().Be(3);
+        harness.Supervisor.Count.Should().Be(0);
+        await harness.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task DrainAsync_ReportsWhatItDid()
+    {
+        await using var harness = new Harness();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(async ct => { started.SetResult(); await Task.Delay(Timeout.Infinite, ct); });
+        await started.Task.Within();
+
+        DrainReport report = await harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(5)).Within();
+
+        report.TasksAtStart.Should().Be(1);
+        report.Canceled.Should().Be(1);
+        report.Stragglers.Should().BeEmpty();
+        report.IsComplete.Should().BeTrue();
+        harness.LogsWithEvent("DrainStarted").Should().ContainSingle();
+        harness.LogsWithEvent("DrainCompleted").Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task DrainAsync_TaskIgnoresToken_ReturnsAtTheTimeout_AndLogsTheStragglerByKeyAndName()
+    {
+        await using var harness = new Harness();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run("stubborn:1", async _ => { started.SetResult(); await release.Task; }, new TaskOptions { Name = "stubborn" });
+        await started.Task.Within();
+
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(10));
+        harness.Time.Advance(TimeSpan.FromSeconds(9));
+        drain.IsCompleted.Should().BeFalse();
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        DrainReport report = await drain.Within();
+
+        SupervisedTaskInfo straggler = report.Stragglers.Should().ContainSingle().Which;
+        straggler.Key.Should().Be("stubborn:1");
+        straggler.Name.Should().Be("stubborn");
+        report.Elapsed.Should().Be(TimeSpan.FromSeconds(10));
+        var log = harness.LogsWithEvent("DrainStraggler").Should().ContainSingle().Which;
+        log.Level.Should().Be(LogLevel.Warning);
+        log.State("TaskKey").Should().Be("stubborn:1");
+        log.State("TaskName").Should().Be("stubborn");
+        release.SetResult();
+    }
+
+    [Fact]
+    public async Task DrainAsync_GracePeriod_LetsTasksFinishBeforeCancellationIsSignalled()
+    {
+        await using var harness = new Harness(o => o.DrainGracePeriod = TimeSpan.FromSeconds(5));
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var tokenSeen = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(async ct =>
+        {
+            tokenSeen.SetResult(ct);
+            await Task.Delay(Timeout.Infinite, ct);
+        });
+        CancellationToken token = await tokenSeen.Task.Within();
+
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(30));
+        harness.Time.Advance(TimeSpan.FromSeconds(4));
+        token.IsCancellationRequested.Should().BeFalse("the grace period has not elapsed");
+
+        DrainReport report = await harness.Time.AdvanceUntil(drain, TimeSpan.FromSeconds(1));
+        token.IsCancellationRequested.Should().BeTrue();
+        report.Canceled.Should().Be(1);
+        report.IsComplete.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task DrainAsync_GracePeriod_TaskThatFinishesInTime_IsNotCanceled()
+    {
+        await using var harness = new Harness(o => o.DrainGracePeriod = TimeSpan.FromSeconds(5));
+        var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask task = harness.Supervisor.Run(_ => finish.Task);
+
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync();
+        finish.SetResult();
+        DrainReport report = await drain.Within();
+
+        report.Canceled.Should().Be(0);
+        task.Status.Should().Be(SupervisedTaskStatus.RanToCompletion);
+    }
+
+    [Fact]
+    public async Task Run_AfterDrainBegan_ThrowsObjectDisposedException()
+    {
+        await using var harness = new Harness();
+        await harness.Supervisor.DisposeAsync();
+
+        harness.Supervisor.Invoking(s => s.Run(_ => Task.CompletedTask)).Should().Throw<ObjectDisposedException>();
+        harness.Supervisor.Invoking(s => s.Run("k", _ => Task.CompletedTask)).Should().Throw<ObjectDisposedException>();
+        harness.Supervisor.Invoking(s => s.TryRun("k", _ => Task.CompletedTask, out _)).Should().Throw<ObjectDisposedException>();
+        harness.Supervisor.Count.Should().Be(0);
+        harness.Supervisor.TryGetTask("k", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task DisposeAsync_Twice_AndConcurrently_DrainsOnce()
+    {
+        await using var harness = new Harness();
+        harness.Supervisor.Run(ct => Task.Delay(Timeout.Infinite, ct));
+
+        Task[] disposals = Enumerable.Range(0, 8).Select(_ => Task.Run(() => harness.Supervisor.DisposeAsync().AsTask())).ToArray();
+        await Task.WhenAll(disposals).Within();
+        await harness.Supervisor.DisposeAsync();
+
+        harness.LogsWithEvent("DrainStarted").Should().ContainSingle();
+        (await harness.Supervisor.DrainAsync().Within()).Should().BeSameAs(await harness.Supervisor.DrainAsync().Within());
+    }
+
+    [Fact]
+    public async Task DrainAsync_PendingReplacement_NeverRuns()
+    {
+        await using var harness = new Harness();
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run("k", async ct => { started.SetResult(); await Task.Delay(Timeout.Infinite, ct); });
+        await started.Task.Within();
+        bool ran = false;
+        SupervisedTask pending = harness.Supervisor.Run("k", _ => { ran = true; return Task.CompletedTask; }, new TaskOptions { IfKeyRunning = KeyConflictBehavior.Replace });
+
+        await harness.Supervisor.DrainAsync().Within();
+
+        ran.Should().BeFalse();
+        pending.Status.Should().Be(SupervisedTaskStatus.Canceled);
+    }
+
+    [Fact]
+    public async Task DrainAsync_CallersToken_StopsOnlyTheWait()
+    {
+        await using var harness = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(_ => { started.SetResult(); return release.Task; });
+        await started.Task.Within(); // running, and ignoring its token
+        using var stop = new CancellationTokenSource();
+
+        Task<DrainReport> waiting = harness.Supervisor.DrainAsync(Timeout.InfiniteTimeSpan, stop.Token);
+        stop.Cancel();
+
+        await waiting.Awaiting(t => t.Within()).Should().ThrowAsync<OperationCanceledException>();
+        release.SetResult();
+        (await harness.Supervisor.DrainAsync().Within()).IsComplete.Should().BeTrue();
+    }
+}

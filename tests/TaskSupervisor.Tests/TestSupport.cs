@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Time.Testing;
+
+namespace TaskSupervision.Tests;
+
+/// <summary>A supervisor on a fake clock with its logs collected, for one test.</summary>
+internal sealed class Harness : IAsyncDisposable
+{
+    public Harness(Action<TaskSupervisorOptions>? configure = null)
+    {
+        var options = new TaskSupervisorOptions { TimeProvider = Time, Name = "test" };
+        configure?.Invoke(options);
+        LoggerFactory = Microsoft.Extensions.Logging.LoggerFactory.Create(builder =>
+            builder.SetMinimumLevel(LogLevel.Trace).AddProvider(new FakeLoggerProvider(Logs)));
+        Supervisor = new TaskSupervisor(options, LoggerFactory);
+    }
+
+    public FakeTimeProvider Time { get; } = new(new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero));
+
+    public FakeLogCollector Logs { get; } = new();
+
+    public ILoggerFactory LoggerFactory { get; }
+
+    public TaskSupervisor Supervisor { get; }
+
+    public IReadOnlyList<FakeLogRecord> LogsWithEvent(string eventName) =>
+        Logs.GetSnapshot().Where(r => r.Id.Name == eventName).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        // Tests that leave a task ignoring its token must not hang here: drain on the fake clock.
+        Task<DrainReport> drain = Supervisor.DrainAsync(TimeSpan.FromSeconds(1));
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await drain.Within();
+        LoggerFactory.Dispose();
+    }
+}
+
+internal static class TestExtensions
+{
+    /// <summary>A bound on every wait in the tests: a hang fails the test instead of the run. Never a way to let things settle.</summary>
+    public static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
+
+    public static Task Within(this Task task) => task.WaitAsync(Bound);
+
+    public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(Bound);
+
+    /// <summary>Advances the fake clock step by step until <paramref name="task"/> completes, at most <paramref name="maxSteps"/> times.</summary>
+    public static async Task<T> AdvanceUntil<T>(this FakeTimeProvider time, Task<T> task, TimeSpan step, int maxSteps = 1000)
+    {
+        for (int i = 0; i < maxSteps && !task.IsCompleted; i++)
+        {
+            time.Advance(step);
+            await Task.Yield();
+        }
+
+        return await task.Within();
+    }
+
+    public static string? State(this FakeLogRecord record, string key) => record.GetStructuredStateValue(key);
+}
