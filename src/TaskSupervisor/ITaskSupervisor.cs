@@ -26,11 +26,15 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <summary>The number of tasks tracked now: pending or running, keyed or not.</summary>
     int Count { get; }
 
+    /// <summary>The number of tasks waiting for a run slot under <see cref="TaskSupervisorOptions.MaxConcurrency"/>.</summary>
+    int PendingCount { get; }
+
     /// <summary>Starts unkeyed work on the thread pool and returns its handle at once.</summary>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null);
 
@@ -40,6 +44,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle; await <see cref="SupervisedTask{TResult}.Task"/> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
 
@@ -52,6 +57,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null);
 
@@ -63,6 +69,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(string key, Func<CancellationToken, Task> work, TaskOptions? options = null);
 
@@ -76,6 +83,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="InvalidOperationException">The behaviour is <see cref="KeyConflictBehavior.UseExisting"/> and the running task does not produce a <typeparamref name="TResult"/>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask<TResult> Run<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
 
@@ -88,10 +96,43 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null);
 
-    /// <summary>Starts work under <paramref name="key"/> unless the key is taken. <see cref="TaskOptions.IfKeyRunning"/> is ignored.</summary>
+    /// <summary>Starts unkeyed work unless the pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</summary>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="task">The new task's handle, or <see langword="null"/> when the queue is full.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
+
+    /// <summary>Starts unkeyed work, first waiting for room in the pending queue if it is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</summary>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The task's handle, once the work is started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts keyed work, first waiting for room in the pending queue if it is full; see <see cref="Run(string, Func{CancellationToken, Task}, TaskOptions?)"/>.</summary>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The new task's handle, or the running task's handle with <see cref="KeyConflictBehavior.UseExisting"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    ValueTask<SupervisedTask> RunAsync(string key, Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full. <see cref="TaskOptions.IfKeyRunning"/> is ignored.</summary>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="task">The new task's handle, or <see langword="null"/> when the key is taken.</param>

@@ -21,4 +21,11 @@ public enum KeyConflictBehavior
     /// (a "get or start" for idempotent work such as one monitor per session).
     /// </summary>
     UseExisting = 2,
+
+    /// <summary>
+    /// The new task waits behind the running one and starts after it ends, without cancelling it: at most one task of the
+    /// key runs at a time, in the order they were started ("one cache rebuild at a time"). The key then maps to the
+    /// newest task of the line, so a lookup or a cancel by key reaches the last one queued.
+    /// </summary>
+    Enqueue = 3,
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TaskSupervision.Internal;
 
 namespace TaskSupervision;
@@ -21,11 +22,14 @@ public class SupervisedTask : IThreadPoolWorkItem
     private readonly TaskOptions? _options;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly long _startTimestamp;
+    private readonly AttemptState? _attempt;
     private ExecutionContext? _context;
 
-    // The work delegate until the work starts, then the work's Task while it runs, then null: a finished handle
-    // keeps neither the closure nor the result alive.
+    // The work delegate until the task ends, then null: a finished handle keeps neither the closure nor the result alive.
     private object? _work;
+
+    // The work's Task while an attempt awaits it.
+    private Task? _running;
 
     // The TaskCompletionSource behind Task, created on first use so that nobody pays for it who never asks.
     private object? _completion;
@@ -40,6 +44,19 @@ public class SupervisedTask : IThreadPoolWorkItem
         Key = key;
         Id = owner.NextTaskId();
         _startTimestamp = owner.TimeProvider.GetTimestamp();
+
+        // Plain tasks pay one field for policies; only a task with a timeout or a restart policy allocates their state.
+        RestartPolicy? restart = options?.Restart ?? owner.DefaultRestartPolicy;
+        if (restart?.Mode == RestartMode.Never)
+        {
+            restart = null;
+        }
+
+        TimeSpan? timeout = options?.Timeout;
+        if (restart is not null || timeout is not null)
+        {
+            _attempt = new AttemptState(restart, timeout);
+        }
 
         // Flow the caller's ExecutionContext (logging scopes, Activity.Current) as Task.Run does.
         _context = ExecutionContext.Capture();
@@ -61,7 +78,16 @@ public class SupervisedTask : IThreadPoolWorkItem
     public SupervisedTaskStatus Status => (SupervisedTaskStatus)Volatile.Read(ref _status);
 
     /// <summary>The exception of a faulted task (already logged and reported); otherwise <see langword="null"/>.</summary>
-    public Exception? Exception => Status == SupervisedTaskStatus.Faulted ? _exception : null;
+    public Exception? Exception => Status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut ? _exception : null;
+
+    /// <summary>How many times the task has been restarted by its <see cref="RestartPolicy"/>.</summary>
+    public int RestartCount => _attempt is null ? 0 : Volatile.Read(ref _attempt.RestartCount);
+
+    /// <summary>
+    /// The exception of the most recent failed attempt, also while the task waits to restart; <see langword="null"/> if no
+    /// attempt has failed.
+    /// </summary>
+    public Exception? LastException => _attempt?.LastException ?? Exception;
 
     /// <summary>Whether cancellation of this task has been requested (by <see cref="Cancel"/>, a replace, or a drain).</summary>
     public bool IsCancellationRequested => _cancellation.IsCancellationRequested;
@@ -84,6 +110,11 @@ public class SupervisedTask : IThreadPoolWorkItem
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;
     internal bool IsRegistered;
+
+    // State of the concurrency limiter, guarded by its lock (QueueNode) or owned by the task's single dispatch (the flags).
+    internal LinkedListNode<SupervisedTask>? QueueNode;
+    internal bool HoldsRunSlot;
+    internal bool HoldsQueueRoom;
 
     /// <summary>
     /// Asks the task to stop by cancelling the <see cref="CancellationToken"/> its work received. Returns at once; use
@@ -113,7 +144,7 @@ public class SupervisedTask : IThreadPoolWorkItem
         return Status switch
         {
             SupervisedTaskStatus.RanToCompletion => CancelResult.RanToCompletion,
-            SupervisedTaskStatus.Faulted => CancelResult.Faulted,
+            SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut => CancelResult.Faulted,
             _ => CancelResult.Canceled,
         };
     }
@@ -133,11 +164,11 @@ public class SupervisedTask : IThreadPoolWorkItem
         Task ended = predecessor.GetCompletionTask();
         if (ended.IsCompleted)
         {
-            Schedule();
+            _owner.DispatchAdmitted(this);
         }
         else
         {
-            ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(Schedule);
+            ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(() => _owner.DispatchAdmitted(this));
         }
     }
 
@@ -152,7 +183,6 @@ public class SupervisedTask : IThreadPoolWorkItem
         }
 
         ExecutionContext? context = _context;
-        _context = null;
         if (context is null)
         {
             Start();
@@ -217,26 +247,27 @@ public class SupervisedTask : IThreadPoolWorkItem
             return;
         }
 
+        CancellationToken token = _attempt is null ? _cancellation.Token : _attempt.BeginAttempt(_owner.TimeProvider, _cancellation.Token);
         Task? running;
         try
         {
-            running = InvokeWork(work, _cancellation.Token);
+            running = InvokeWork(work, token);
         }
-        catch (OperationCanceledException) when (_cancellation.IsCancellationRequested)
+        catch (OperationCanceledException ex) when (token.IsCancellationRequested)
         {
-            Finish(SupervisedTaskStatus.Canceled, exception: null);
+            OnAttemptEnded(SupervisedTaskStatus.Canceled, ex);
             return;
         }
         catch (Exception ex)
         {
             // Thrown before the work's first await: reported exactly like a fault of the returned task.
-            Finish(SupervisedTaskStatus.Faulted, ex);
+            OnAttemptEnded(SupervisedTaskStatus.Faulted, ex);
             return;
         }
 
         if (running is null)
         {
-            Finish(SupervisedTaskStatus.Faulted, new InvalidOperationException("The work delegate returned a null Task. Return Task.CompletedTask for work that has nothing to await."));
+            OnAttemptEnded(SupervisedTaskStatus.Faulted, new InvalidOperationException("The work delegate returned a null Task. Return Task.CompletedTask for work that has nothing to await."));
             return;
         }
 
@@ -246,37 +277,108 @@ public class SupervisedTask : IThreadPoolWorkItem
             return;
         }
 
-        _work = running;
+        _running = running;
         running.ConfigureAwait(false).GetAwaiter().OnCompleted(OnWorkEnded);
     }
 
-    private void OnWorkEnded() => OnWorkEnded((Task)_work!);
+    private void OnWorkEnded()
+    {
+        Task running = _running!;
+        _running = null;
+        OnWorkEnded(running);
+    }
 
     private void OnWorkEnded(Task running)
     {
         if (running.IsCompletedSuccessfully)
         {
             OnRanToCompletion(running);
-            Finish(SupervisedTaskStatus.RanToCompletion, exception: null);
+            OnAttemptEnded(SupervisedTaskStatus.RanToCompletion, exception: null);
         }
         else if (running.IsCanceled)
         {
-            if (_cancellation.IsCancellationRequested)
-            {
-                Finish(SupervisedTaskStatus.Canceled, exception: null);
-            }
-            else
-            {
-                // Nobody asked this task to stop: an HttpClient timeout or a linked token of the work's own. Report it.
-                Finish(SupervisedTaskStatus.Faulted, GetCancellationException(running));
-            }
+            OnAttemptEnded(SupervisedTaskStatus.Canceled, GetCancellationException(running));
         }
         else
         {
             // Reading Task.Exception marks the work's task as observed.
             AggregateException aggregate = running.Exception!;
-            Finish(SupervisedTaskStatus.Faulted, aggregate.InnerExceptions.Count == 1 ? aggregate.InnerException! : aggregate);
+            OnAttemptEnded(SupervisedTaskStatus.Faulted, aggregate.InnerExceptions.Count == 1 ? aggregate.InnerException! : aggregate);
         }
+    }
+
+    /// <summary>Decides how an attempt ended, and whether the task ends or restarts.</summary>
+    private void OnAttemptEnded(SupervisedTaskStatus status, Exception? exception)
+    {
+        bool timedOut = _attempt?.EndAttempt(_cancellation.Token) ?? false;
+        if (status == SupervisedTaskStatus.Canceled && !_cancellation.IsCancellationRequested && !timedOut)
+        {
+            // Nobody asked this task to stop: an HttpClient timeout or a linked token of the work's own. Report it.
+            status = SupervisedTaskStatus.Faulted;
+        }
+        else if (timedOut && status != SupervisedTaskStatus.RanToCompletion)
+        {
+            status = SupervisedTaskStatus.TimedOut;
+            exception = new TimeoutException($"The supervised task ran past its timeout of {_attempt!.Timeout}.", exception);
+        }
+
+        if (status == SupervisedTaskStatus.Canceled)
+        {
+            exception = null;
+        }
+
+        if (_attempt?.Restart is { } policy && !_cancellation.IsCancellationRequested && ShouldRestart(policy.Mode, status))
+        {
+            if (exception is not null)
+            {
+                _attempt.LastException = exception;
+            }
+
+            int inWindow = _attempt.TryRecordRestart(policy, _owner.TimeProvider.GetTimestamp(), _owner.TimeProvider);
+            if (inWindow == 0)
+            {
+                // Too many restarts within the window: give up with the last failure.
+                Exception last = _attempt.LastException ?? new InvalidOperationException(
+                    $"The supervised task was restarted more than {policy.MaxRestarts} time(s) within {policy.Window}.");
+                Finish(SupervisedTaskStatus.Faulted, last, gaveUp: true);
+                return;
+            }
+
+            TimeSpan delay = policy.GetDelay(inWindow, Random.Shared.NextDouble());
+            _owner.ReportRestarting(this, exception, _attempt.RestartCount, delay);
+            Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
+            if (_attempt.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
+            {
+                Schedule();
+            }
+
+            return;
+        }
+
+        Finish(status, exception);
+    }
+
+    private static bool ShouldRestart(RestartMode mode, SupervisedTaskStatus status) => mode switch
+    {
+        RestartMode.Always => true,
+        RestartMode.OnFailure => status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut,
+        _ => false,
+    };
+
+    /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
+    internal void EndBackoff()
+    {
+        if (_attempt!.TryEndBackoff())
+        {
+            Schedule();
+        }
+    }
+
+    /// <summary>Registers the removal of this queued task from <paramref name="limiter"/> on its cancellation.</summary>
+    internal void RemoveFromQueueWhenCancelled(ConcurrencyLimiter limiter)
+    {
+        Debug.Assert(_owner.Limiter == limiter, "The task is queued by its own supervisor.");
+        _cancellation.Token.UnsafeRegister(static s => ((SupervisedTask)s!)._owner.Limiter!.Remove((SupervisedTask)s!), this);
     }
 
     private static OperationCanceledException GetCancellationException(Task canceled)
@@ -293,14 +395,16 @@ public class SupervisedTask : IThreadPoolWorkItem
         return new OperationCanceledException("The work ended canceled although the supervisor did not cancel it.");
     }
 
-    private void Finish(SupervisedTaskStatus status, Exception? exception)
+    private void Finish(SupervisedTaskStatus status, Exception? exception, bool gaveUp = false)
     {
         _work = null;
+        _context = null;
+        _attempt?.EndBackoffResources();
         TimeSpan elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
 
         // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or a
         // drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
-        _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded);
+        _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp);
         Publish(status, exception, admitted: true);
     }
 
@@ -315,6 +419,12 @@ public class SupervisedTask : IThreadPoolWorkItem
         if (completion is not null)
         {
             Complete(completion);
+        }
+
+        if (HoldsRunSlot)
+        {
+            HoldsRunSlot = false;
+            _owner.ReleaseRunSlot();
         }
 
         if (admitted)
@@ -350,6 +460,7 @@ public class SupervisedTask : IThreadPoolWorkItem
                 SetCanceled(completion, _cancellation.Token);
                 break;
             case SupervisedTaskStatus.Faulted:
+            case SupervisedTaskStatus.TimedOut:
                 SetFaulted(completion, _exception!);
                 break;
         }

@@ -26,4 +26,10 @@ public enum SupervisedTaskStatus
     /// (for example an <c>HttpClient</c> timeout): a cancellation nobody requested is a failure, not a shutdown.
     /// </summary>
     Faulted = 4,
+
+    /// <summary>
+    /// The work ran past its <see cref="TaskOptions.Timeout"/> and was cancelled: a failure, distinct from a cancellation that
+    /// a user asked for. <see cref="SupervisedTask.Exception"/> is a <see cref="TimeoutException"/>.
+    /// </summary>
+    TimedOut = 5,
 }

@@ -20,4 +20,28 @@ public sealed class TaskOptions
     /// </summary>
     /// <value>Defaults to <see langword="null"/>.</value>
     public Action<TaskEndedArguments>? OnEnded { get; init; }
+
+    /// <summary>
+    /// How long one attempt of the work may run before its token is cancelled. A task that ends because of it ends as
+    /// <see cref="SupervisedTaskStatus.TimedOut"/>, is logged as such (event <c>TaskTimedOut</c>), and counts as a failure for
+    /// <see cref="RestartMode.OnFailure"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no timeout.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public TimeSpan? Timeout
+    {
+        get => _timeout;
+        init => _timeout = value is null || value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(Timeout), value, "The timeout must be positive; use null for none.");
+    }
+
+    /// <summary>Restarts the task when it ends; see <see cref="RestartPolicy"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>: the supervisor's <see cref="TaskSupervisorOptions.DefaultRestartPolicy"/>, which by default never restarts.</value>
+    public RestartPolicy? Restart
+    {
+        get => _restart;
+        init => _restart = value?.Validated();
+    }
+
+    private readonly TimeSpan? _timeout;
+    private readonly RestartPolicy? _restart;
 }

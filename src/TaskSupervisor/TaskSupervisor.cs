@@ -58,6 +58,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         IServiceScopeFactory? scopeFactory)
     {
         options ??= new TaskSupervisorOptions();
+        IReadOnlyList<string> problems = options.GetProblems();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+        }
+
+        Limiter = options.MaxConcurrency is int maxConcurrency ? new ConcurrencyLimiter(maxConcurrency, options.MaxPending) : null;
+        DefaultRestartPolicy = options.DefaultRestartPolicy;
         Name = options.Name ?? (string.IsNullOrEmpty(defaultName) ? TaskSupervisorConstants.DefaultSupervisorName : defaultName);
         TimeProvider = options.TimeProvider ?? defaultTimeProvider ?? TimeProvider.System;
         _shutdownTimeout = options.ShutdownTimeout;
@@ -80,17 +88,24 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public TimeProvider TimeProvider { get; }
 
     /// <inheritdoc />
+    public int PendingCount => Limiter?.Pending ?? 0;
+
+    internal ConcurrencyLimiter? Limiter { get; }
+
+    internal RestartPolicy? DefaultRestartPolicy { get; }
+
+    /// <inheritdoc />
     public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Start(new SupervisedTask(this, key: null, work, options));
+        return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
     /// <inheritdoc />
     public SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        return Start(new SupervisedTask<TResult>(this, key: null, work, options));
+        return (SupervisedTask<TResult>)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
     /// <inheritdoc />
@@ -102,7 +117,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        return StartKeyed(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject)!;
+        return StartCore(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
     /// <inheritdoc />
@@ -110,7 +125,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        SupervisedTask started = StartKeyed(new SupervisedTask<TResult>(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject)!;
+        SupervisedTask started = StartCore(new SupervisedTask<TResult>(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
         return started as SupervisedTask<TResult>
             ?? throw new InvalidOperationException($"The task running under key '{key}' does not produce a {typeof(TResult).Name}; it cannot be returned as SupervisedTask<{typeof(TResult).Name}>.");
     }
@@ -123,11 +138,19 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <inheritdoc />
+    public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        task = StartCore(new SupervisedTask(this, key: null, work, options), behavior: null, throwIfFull: false, Reservation.None);
+        return task is not null;
+    }
+
+    /// <inheritdoc />
     public bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        task = StartKeyed(new SupervisedTask(this, key, work, options), behavior: null);
+        task = StartCore(new SupervisedTask(this, key, work, options), behavior: null, throwIfFull: false, Reservation.None);
         return task is not null;
     }
 
@@ -136,8 +159,25 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        task = (SupervisedTask<TResult>?)StartKeyed(new SupervisedTask<TResult>(this, key, work, options), behavior: null);
+        task = (SupervisedTask<TResult>?)StartCore(new SupervisedTask<TResult>(this, key, work, options), behavior: null, throwIfFull: false, Reservation.None);
         return task is not null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask> RunAsync(string key, Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        return StartCore(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
     }
 
     /// <inheritdoc />
@@ -236,8 +276,26 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         return true;
     }
 
+    /// <summary>Dispatches a task admitted earlier whose predecessor under the same key has ended.</summary>
+    internal void DispatchAdmitted(SupervisedTask task)
+    {
+        if (Limiter is null)
+        {
+            task.Schedule();
+        }
+        else
+        {
+            Limiter.DispatchAdmitted(task);
+        }
+    }
+
+    internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
+
+    internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay) =>
+        Log.TaskRestarting(_logger, exception, task.Id, task.Key, task.Name, Name, delay.TotalMilliseconds, restartCount);
+
     /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is published as ended.</summary>
-    internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback)
+    internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
     {
         if (task.Key is not null)
         {
@@ -247,8 +305,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
         switch (status)
         {
+            case SupervisedTaskStatus.Faulted when gaveUp:
+                Log.TaskGaveUp(_logger, exception!, task.Id, task.Key, task.Name, Name, task.RestartCount);
+                break;
             case SupervisedTaskStatus.Faulted:
                 Log.TaskFaulted(_logger, exception!, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
+                break;
+            case SupervisedTaskStatus.TimedOut:
+                Log.TaskTimedOut(_logger, exception!, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
                 break;
             case SupervisedTaskStatus.Canceled:
                 Log.TaskCanceled(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
@@ -263,7 +327,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             return;
         }
 
-        var arguments = new TaskEndedArguments(task, status, exception, elapsed);
+        var arguments = new TaskEndedArguments(task, status, exception, elapsed, task.RestartCount, gaveUp);
         InvokeCallbacks(taskCallback, arguments);
         InvokeCallbacks(_onTaskEnded, arguments);
     }
@@ -282,24 +346,45 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal void ReportCancellationCallbackFailure(SupervisedTask task, AggregateException exception) =>
         Log.CancellationCallbackFailed(_logger, exception.InnerExceptions.Count == 1 ? exception.InnerException! : exception, task.Id, task.Key, task.Name, Name);
 
-    private TTask Start<TTask>(TTask task)
-        where TTask : SupervisedTask
+    /// <summary>
+    /// Reserves room under the concurrency limit (unless <paramref name="reserved"/> already holds it), admits the task,
+    /// resolves its key, and dispatches it. <paramref name="behavior"/> <see langword="null"/> is TryRun's: give up on a taken key.
+    /// </summary>
+    /// <returns>The task to return to the caller, or <see langword="null"/> when a TryRun did not start it.</returns>
+    private SupervisedTask? StartCore(SupervisedTask task, KeyConflictBehavior? behavior, bool throwIfFull, Reservation reserved)
     {
-        Admit(task);
-        task.Schedule();
-        return task;
-    }
+        Reservation reservation = reserved;
+        if (Limiter is not null && reservation == Reservation.None)
+        {
+            reservation = Limiter.TryReserve();
+            if (reservation == Reservation.None)
+            {
+                return throwIfFull ? throw new SupervisorQueueFullException(Limiter.MaxPending) : null;
+            }
+        }
 
-    /// <summary>Admits and starts a keyed task. <paramref name="behavior"/> <see langword="null"/> is TryRun's: return null on conflict.</summary>
-    private SupervisedTask? StartKeyed(SupervisedTask task, KeyConflictBehavior? behavior)
-    {
-        string key = task.Key!;
-        Admit(task);
+        try
+        {
+            Admit(task);
+        }
+        catch (ObjectDisposedException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+
+        string? key = task.Key;
+        if (key is null)
+        {
+            Dispatch(task, reservation);
+            return task;
+        }
+
         while (true)
         {
             if (_keys.TryAdd(key, task))
             {
-                task.Schedule();
+                Dispatch(task, reservation);
                 return task;
             }
 
@@ -310,27 +395,66 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
             switch (behavior)
             {
-                case null:
-                    task.EndUnstarted(admitted: true);
-                    return null;
-                case KeyConflictBehavior.UseExisting:
-                    task.EndUnstarted(admitted: true);
-                    return current;
-                case KeyConflictBehavior.Replace:
-                    if (_keys.TryUpdate(key, task, current))
+                case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
+                    if (!_keys.TryUpdate(key, task, current))
                     {
-                        // The new task owns the key from now on, and runs only once the old one has ended.
-                        current.SignalCancellation();
-                        task.ScheduleAfter(current);
-                        return task;
+                        continue;
                     }
 
-                    continue;
+                    // The new task owns the key from now on, and is dispatched only once the old one has ended; it
+                    // needs no room until then.
+                    Limiter?.Unreserve(reservation);
+                    if (behavior == KeyConflictBehavior.Replace)
+                    {
+                        current.SignalCancellation();
+                    }
+
+                    task.ScheduleAfter(current);
+                    return task;
+                case KeyConflictBehavior.UseExisting:
+                    Limiter?.Unreserve(reservation);
+                    task.EndUnstarted(admitted: true);
+                    return current;
+                case null:
+                    Limiter?.Unreserve(reservation);
+                    task.EndUnstarted(admitted: true);
+                    return null;
                 default:
+                    Limiter?.Unreserve(reservation);
                     task.EndUnstarted(admitted: true);
                     throw new TaskKeyConflictException(key);
             }
         }
+    }
+
+    private void Dispatch(SupervisedTask task, Reservation reservation)
+    {
+        if (Limiter is null)
+        {
+            task.Schedule();
+        }
+        else
+        {
+            Limiter.Dispatch(task, reservation);
+        }
+    }
+
+    private async ValueTask<Reservation> ReserveAsync(CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        if (Limiter is null)
+        {
+            return Reservation.None;
+        }
+
+        Reservation reservation = Limiter.TryReserve();
+        if (reservation != Reservation.None)
+        {
+            return reservation;
+        }
+
+        await Limiter.WaitForQueueSlotAsync(cancellationToken).ConfigureAwait(false);
+        return Reservation.QueueSlot;
     }
 
     /// <summary>Tracks <paramref name="task"/> unless the supervisor is closed.</summary>

@@ -47,4 +47,53 @@ public sealed class TaskSupervisorOptions
     /// </remarks>
     /// <value>Defaults to <see langword="null"/>.</value>
     public Action<TaskEndedArguments>? OnTaskEnded { get; set; }
+
+    /// <summary>
+    /// The most tasks that run at once. Tasks started beyond it wait, in order, as <see cref="SupervisedTaskStatus.Pending"/>.
+    /// Below the limit a start takes no lock.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: no limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    public int? MaxConcurrency
+    {
+        get => _maxConcurrency;
+        set => _maxConcurrency = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), value, "The limit must be positive; use null for none.");
+    }
+
+    /// <summary>
+    /// The most tasks that may wait for a run slot when <see cref="MaxConcurrency"/> is reached. A start beyond it throws
+    /// <see cref="SupervisorQueueFullException"/>; <c>TryRun</c> returns <see langword="false"/>; <c>RunAsync</c> waits for room.
+    /// Requires <see cref="MaxConcurrency"/>.
+    /// </summary>
+    /// <value>Defaults to <see langword="null"/>: the queue is unbounded and grows with every start beyond the limit.</value>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
+    public int? MaxPending
+    {
+        get => _maxPending;
+        set => _maxPending = value is null or >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxPending), value, "The bound must not be negative; use null for none.");
+    }
+
+    /// <summary>The restart policy of tasks started without <see cref="TaskOptions.Restart"/>.</summary>
+    /// <value>Defaults to <see langword="null"/>: never restart.</value>
+    public RestartPolicy? DefaultRestartPolicy
+    {
+        get => _defaultRestartPolicy;
+        set => _defaultRestartPolicy = value?.Validated();
+    }
+
+    private int? _maxConcurrency;
+    private int? _maxPending;
+    private RestartPolicy? _defaultRestartPolicy;
+
+    /// <summary>Every problem with these options, empty when they are valid.</summary>
+    internal IReadOnlyList<string> GetProblems()
+    {
+        var problems = new List<string>();
+        if (_maxPending is not null && _maxConcurrency is null)
+        {
+            problems.Add("MaxPending bounds the queue of tasks waiting for MaxConcurrency; set MaxConcurrency too.");
+        }
+
+        return problems;
+    }
 }

@@ -22,7 +22,9 @@ public sealed class MemoryTests
         GC.WaitForPendingFinalizers();
         GC.Collect();
 
-        handles.Count(h => h.IsAlive).Should().Be(0, "the supervisor keeps no finished task");
+        // A thread-pool worker may still hold its last work item in a stack slot until it runs another one: that is the
+        // runtime's, not a leak. A supervisor that kept finished tasks would keep all 1,000.
+        handles.Count(h => h.IsAlive).Should().BeLessThanOrEqualTo(Environment.ProcessorCount, "the supervisor keeps no finished task");
         harness.Supervisor.GetSnapshot().Should().BeEmpty();
     }
 

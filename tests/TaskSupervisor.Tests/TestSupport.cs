@@ -46,16 +46,33 @@ internal static class TestExtensions
 
     public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(Bound);
 
-    /// <summary>Advances the fake clock step by step until <paramref name="task"/> completes, at most <paramref name="maxSteps"/> times.</summary>
-    public static async Task<T> AdvanceUntil<T>(this FakeTimeProvider time, Task<T> task, TimeSpan step, int maxSteps = 1000)
+    /// <summary>Advances the fake clock step by step until <paramref name="task"/> completes; see <see cref="AdvanceUntil(FakeTimeProvider, Func{bool}, TimeSpan, Func{bool}?)"/>.</summary>
+    public static async Task<T> AdvanceUntil<T>(this FakeTimeProvider time, Task<T> task, TimeSpan step)
     {
-        for (int i = 0; i < maxSteps && !task.IsCompleted; i++)
+        await time.AdvanceUntil(() => task.IsCompleted, step);
+        return await task;
+    }
+
+    /// <summary>
+    /// Advances the fake clock by <paramref name="step"/> until <paramref name="condition"/> holds, yielding to the thread pool
+    /// between steps. With <paramref name="advanceOnlyWhen"/>, the clock moves only while it holds (for example while a task
+    /// waits out a backoff), so a slow machine never lets fake time run ahead of the work. Bounded by <see cref="Bound"/> of
+    /// real time: a hang fails the test.
+    /// </summary>
+    public static async Task AdvanceUntil(this FakeTimeProvider time, Func<bool> condition, TimeSpan step, Func<bool>? advanceOnlyWhen = null)
+    {
+        var bound = System.Diagnostics.Stopwatch.StartNew();
+        while (!condition() && bound.Elapsed < Bound)
         {
-            time.Advance(step);
+            if (advanceOnlyWhen is null || advanceOnlyWhen())
+            {
+                time.Advance(step);
+            }
+
             await Task.Yield();
         }
 
-        return await task.Within();
+        condition().Should().BeTrue("the condition should hold within {0} of real time", Bound);
     }
 
     public static string? State(this FakeLogRecord record, string key) => record.GetStructuredStateValue(key);

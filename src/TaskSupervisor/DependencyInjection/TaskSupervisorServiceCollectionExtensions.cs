@@ -45,7 +45,8 @@ public static class TaskSupervisorServiceCollectionExtensions
 
     private static void AddOptions(IServiceCollection services, string name, Action<TaskSupervisorOptions>? configure)
     {
-        OptionsBuilder<TaskSupervisorOptions> builder = services.AddOptions<TaskSupervisorOptions>(name);
+        OptionsBuilder<TaskSupervisorOptions> builder = services.AddOptions<TaskSupervisorOptions>(name).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TaskSupervisorOptions>, TaskSupervisorOptionsValidator>());
         if (configure is not null)
         {
             builder.Configure(configure);

@@ -11,3 +11,19 @@ internal static class TaskSupervisorConstants
     /// <summary>The name of a supervisor registered without a name, or created without one.</summary>
     public const string DefaultSupervisorName = "default";
 }
+
+/// <summary>The defaults of <see cref="RestartPolicy"/>.</summary>
+internal static class RestartPolicyConstants
+{
+    public static readonly TimeSpan DefaultInitialDelay = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan DefaultMaxDelay = TimeSpan.FromSeconds(30);
+
+    public const double DefaultMultiplier = 2;
+
+    public const double DefaultJitter = 0.2;
+
+    public const int DefaultMaxRestarts = 5;
+
+    public static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(1);
+}

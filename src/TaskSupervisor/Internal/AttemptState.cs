@@ -1,0 +1,136 @@
+namespace TaskSupervision.Internal;
+
+/// <summary>
+/// What a task with a timeout or a restart policy needs besides the plain handle; plain tasks never allocate it.
+/// Accessed by one attempt at a time: attempts of a task never overlap.
+/// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
+    Justification = "Each attempt's CancellationTokenSource is disposed when the attempt ends (EndAttempt).")]
+internal sealed class AttemptState(RestartPolicy? restart, TimeSpan? timeout)
+{
+    private CancellationTokenSource? _attemptCancellation;
+    private CancellationTokenRegistration _link;
+    private long[]? _restartTimes;
+    private int _restartTimesNext;
+    private ITimer? _backoffTimer;
+    private CancellationTokenRegistration _backoffCancellation;
+    private int _backoffEnded;
+
+    public RestartPolicy? Restart { get; } = restart;
+
+    public TimeSpan? Timeout { get; } = timeout;
+
+    public int RestartCount;
+
+    public Exception? LastException;
+
+    /// <summary>The token of the next attempt: the task's own, or one that also fires at the timeout.</summary>
+    public CancellationToken BeginAttempt(TimeProvider time, CancellationToken task)
+    {
+        EndBackoffResources();
+        if (Timeout is not TimeSpan timeout)
+        {
+            return task;
+        }
+
+        _attemptCancellation = new CancellationTokenSource(timeout, time);
+        _link = task.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _attemptCancellation);
+        return _attemptCancellation.Token;
+    }
+
+    /// <summary>Releases the attempt's timer; returns whether the attempt timed out (its token fired, the task's did not).</summary>
+    public bool EndAttempt(CancellationToken task)
+    {
+        CancellationTokenSource? attempt = _attemptCancellation;
+        if (attempt is null)
+        {
+            return false;
+        }
+
+        _attemptCancellation = null;
+        bool timedOut = attempt.IsCancellationRequested && !task.IsCancellationRequested;
+        _link.Dispose();
+        attempt.Dispose();
+        return timedOut;
+    }
+
+    /// <summary>
+    /// Records a restart at <paramref name="now"/> if the policy allows one more within its window.
+    /// </summary>
+    /// <returns>The number of restarts within the window, this one included; 0 when the limit is exceeded (give up).</returns>
+    public int TryRecordRestart(RestartPolicy policy, long now, TimeProvider time)
+    {
+        long[] times = _restartTimes ??= new long[policy.MaxRestarts];
+        int inWindow = 0;
+        foreach (long at in times)
+        {
+            if (at != 0 && time.GetElapsedTime(at, now) < policy.Window)
+            {
+                inWindow++;
+            }
+        }
+
+        if (inWindow >= policy.MaxRestarts)
+        {
+            return 0;
+        }
+
+        // The ring holds the last MaxRestarts restarts; the slot overwritten is the oldest.
+        times[_restartTimesNext] = now == 0 ? 1 : now;
+        _restartTimesNext = (_restartTimesNext + 1) % times.Length;
+        RestartCount++;
+        return inWindow + 1;
+    }
+
+    private const int Waiting = 0;
+    private const int Resumed = 1;
+    private const int Arming = -1;
+    private const int EndedWhileArming = 2;
+
+    /// <summary>
+    /// Arms the backoff: the task's <see cref="SupervisedTask.EndBackoff"/> is called when the delay elapses or the task is
+    /// cancelled, whichever is first, and only the first call resumes the task.
+    /// </summary>
+    /// <returns><see langword="true"/> if the backoff already ended while it was being armed: the caller resumes the task.</returns>
+    public bool WaitBackoff(SupervisedTask task, TimeSpan delay, TimeProvider time, CancellationToken cancellation)
+    {
+        // While arming, an early end (a zero delay, a cancellation already requested) only marks the state, so that no
+        // other thread resumes the task, and so touches these fields, before they are all written.
+        Volatile.Write(ref _backoffEnded, Arming);
+        _backoffCancellation = cancellation.UnsafeRegister(static s => ((SupervisedTask)s!).EndBackoff(), task);
+        _backoffTimer = time.CreateTimer(static s => ((SupervisedTask)s!).EndBackoff(), task, delay, System.Threading.Timeout.InfiniteTimeSpan);
+        return Interlocked.CompareExchange(ref _backoffEnded, Waiting, Arming) == EndedWhileArming;
+    }
+
+    /// <summary>Called by the timer and by the cancellation: returns <see langword="true"/> to the one caller that resumes the task.</summary>
+    public bool TryEndBackoff()
+    {
+        while (true)
+        {
+            int state = Volatile.Read(ref _backoffEnded);
+            int next = state switch
+            {
+                Waiting => Resumed,
+                Arming => EndedWhileArming,
+                _ => state,
+            };
+            if (next == state)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _backoffEnded, next, state) == state)
+            {
+                return next == Resumed;
+            }
+        }
+    }
+
+    public void EndBackoffResources()
+    {
+        _backoffTimer?.Dispose();
+        _backoffTimer = null;
+        _backoffCancellation.Dispose();
+        _backoffCancellation = default;
+    }
+}
