@@ -46,13 +46,6 @@ internal static class TestExtensions
 
     public static Task<T> Within<T>(this Task<T> task) => task.WaitAsync(Bound);
 
-    /// <summary>Advances the fake clock step by step until <paramref name="task"/> completes; see <see cref="AdvanceUntil(FakeTimeProvider, Func{bool}, TimeSpan, Func{bool}?)"/>.</summary>
-    public static async Task<T> AdvanceUntil<T>(this FakeTimeProvider time, Task<T> task, TimeSpan step)
-    {
-        await time.AdvanceUntil(() => task.IsCompleted, step);
-        return await task;
-    }
-
     /// <summary>
     /// Advances the fake clock by <paramref name="step"/> until <paramref name="condition"/> holds, yielding to the thread pool
     /// between steps. With <paramref name="advanceOnlyWhen"/>, the clock moves only while it holds (for example while a task

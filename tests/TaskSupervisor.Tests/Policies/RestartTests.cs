@@ -45,7 +45,7 @@ public sealed class RestartTests
             Interlocked.Increment(ref attempts);
             throw new InvalidOperationException("down");
         }, new TaskOptions { Restart = policy });
-        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 5, TimeSpan.FromMilliseconds(500));
+        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 5, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending);
         task.Cancel();
 
         harness.LogsWithEvent("TaskRestarting").Take(4).Select(r => r.State("DelayMs"))

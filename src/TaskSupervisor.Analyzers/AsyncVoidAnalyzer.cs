@@ -1,0 +1,143 @@
+using System.Collections.Immutable;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Diagnostics;
+using Microsoft.CodeAnalysis.Operations;
+using Microsoft.CodeAnalysis.Text;
+
+namespace TaskSupervision.Analyzers
+{
+    /// <summary>TS0002: async void methods that are not event handlers, and async lambdas converted to void-returning delegates.</summary>
+    [DiagnosticAnalyzer(LanguageNames.CSharp)]
+    public sealed class AsyncVoidAnalyzer : DiagnosticAnalyzer
+    {
+        /// <summary>Test attributes of frameworks whose runners await async void test methods.</summary>
+        private static readonly ImmutableHashSet<string> TestAttributes = ImmutableHashSet.Create(
+            "Xunit.FactAttribute",
+            "Xunit.TheoryAttribute",
+            "NUnit.Framework.TestAttribute",
+            "NUnit.Framework.TestCaseAttribute",
+            "Microsoft.VisualStudio.TestTools.UnitTesting.TestMethodAttribute",
+            "Microsoft.VisualStudio.TestTools.UnitTesting.DataTestMethodAttribute");
+
+        /// <inheritdoc />
+        public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Descriptors.AsyncVoid);
+
+        /// <inheritdoc />
+        public override void Initialize(AnalysisContext context)
+        {
+            context.ConfigureGeneratedCodeAnalysis(GeneratedCodeAnalysisFlags.None);
+            context.EnableConcurrentExecution();
+            context.RegisterCompilationStartAction(start =>
+            {
+                var types = KnownTypes.Create(start.Compilation);
+                start.RegisterSymbolAction(c => AnalyzeMethod(c, types), SymbolKind.Method);
+                start.RegisterOperationAction(c => AnalyzeLocalFunction(c, types), OperationKind.LocalFunction);
+                start.RegisterOperationAction(c => AnalyzeLambda(c, types), OperationKind.AnonymousFunction);
+            });
+        }
+
+        private static void AnalyzeMethod(SymbolAnalysisContext context, KnownTypes types)
+        {
+            var method = (IMethodSymbol)context.Symbol;
+            if (method.MethodKind != MethodKind.Ordinary || !IsCandidate(method, types)
+                || method.IsOverride || method.ExplicitInterfaceImplementations.Length > 0 || ImplementsInterface(method)
+                || HasTestAttribute(method))
+            {
+                return;
+            }
+
+            foreach (var location in method.Locations)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AsyncVoid, location, method.Name));
+            }
+        }
+
+        private static void AnalyzeLocalFunction(OperationAnalysisContext context, KnownTypes types)
+        {
+            var function = ((ILocalFunctionOperation)context.Operation).Symbol;
+            if (IsCandidate(function, types) && context.Operation.Syntax is LocalFunctionStatementSyntax syntax)
+            {
+                context.ReportDiagnostic(Diagnostic.Create(Descriptors.AsyncVoid, syntax.Identifier.GetLocation(), function.Name));
+            }
+        }
+
+        private static void AnalyzeLambda(OperationAnalysisContext context, KnownTypes types)
+        {
+            var lambda = (IAnonymousFunctionOperation)context.Operation;
+            if (!IsCandidate(lambda.Symbol, types) || IsEventSubscription(lambda))
+            {
+                return;
+            }
+
+            // Report the header ("async () =>", "async delegate"), not the whole body.
+            var syntax = lambda.Syntax;
+            SyntaxNode? body = syntax is AnonymousFunctionExpressionSyntax function ? function.Body : null;
+            var span = body == null ? syntax.Span : TextSpan.FromBounds(syntax.SpanStart, body.SpanStart);
+            var text = syntax.SyntaxTree.GetText(context.CancellationToken).ToString(span).TrimEnd();
+            span = new TextSpan(span.Start, text.Length);
+            context.ReportDiagnostic(Diagnostic.Create(Descriptors.AsyncVoid, Location.Create(syntax.SyntaxTree, span), text));
+        }
+
+        /// <summary>Async, returns void, and is not shaped like an event handler (object sender, EventArgs e).</summary>
+        private static bool IsCandidate(IMethodSymbol method, KnownTypes types) =>
+            method.IsAsync && method.ReturnsVoid && !IsEventHandlerShape(method, types);
+
+        private static bool IsEventHandlerShape(IMethodSymbol method, KnownTypes types) =>
+            method.Parameters.Length == 2
+            && method.Parameters[0].Type.SpecialType == SpecialType.System_Object
+            && types.IsEventArgs(method.Parameters[1].Type);
+
+        private static bool IsEventSubscription(IOperation lambda)
+        {
+            for (var parent = lambda.Parent; parent != null; parent = parent.Parent)
+            {
+                switch (parent)
+                {
+                    case IEventAssignmentOperation:
+                        return true;
+                    case IConversionOperation:
+                    case IDelegateCreationOperation:
+                    case IParenthesizedOperation:
+                        continue;
+                    default:
+                        return false;
+                }
+            }
+
+            return false;
+        }
+
+        private static bool ImplementsInterface(IMethodSymbol method)
+        {
+            foreach (var @interface in method.ContainingType.AllInterfaces)
+            {
+                foreach (var member in @interface.GetMembers(method.Name))
+                {
+                    if (KnownTypes.Eq(method.ContainingType.FindImplementationForInterfaceMember(member), method))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+
+        private static bool HasTestAttribute(IMethodSymbol method)
+        {
+            foreach (var attribute in method.GetAttributes())
+            {
+                for (var type = attribute.AttributeClass; type != null; type = type.BaseType)
+                {
+                    if (TestAttributes.Contains(type.ToDisplayString()))
+                    {
+                        return true;
+                    }
+                }
+            }
+
+            return false;
+        }
+    }
+}
