@@ -71,6 +71,9 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// <summary>The task's name (<see cref="TaskOptions.Name"/>), or <see langword="null"/>.</summary>
     public string? Name => _options?.Name;
 
+    /// <summary>Whether the task was started as critical (<see cref="TaskOptions.IsCritical"/>).</summary>
+    public bool IsCritical => _options?.IsCritical ?? false;
+
     /// <summary>When the supervisor accepted the task, by the supervisor's <see cref="TimeProvider"/>.</summary>
     public DateTimeOffset StartedAt => _owner.ToDateTimeOffset(_startTimestamp);
 

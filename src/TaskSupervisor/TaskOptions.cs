@@ -42,6 +42,14 @@ public sealed class TaskOptions
         init => _restart = value?.Validated();
     }
 
+    /// <summary>
+    /// Marks work the application cannot run without. The core only reports the flag
+    /// (<see cref="SupervisedTask.IsCritical"/>); the host integration in <c>TaskSupervisor.Hosting</c> can stop the host
+    /// with a non-zero exit code when a critical task faults, times out or is given up on.
+    /// </summary>
+    /// <value>Defaults to <see langword="false"/>.</value>
+    public bool IsCritical { get; init; }
+
     private readonly TimeSpan? _timeout;
     private readonly RestartPolicy? _restart;
 }
