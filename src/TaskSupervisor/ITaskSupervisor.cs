@@ -135,9 +135,12 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full. <see cref="TaskOptions.IfKeyRunning"/> is ignored.</summary>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
-    /// <param name="task">The new task's handle, or <see langword="null"/> when the key is taken.</param>
+    /// <param name="task">
+    /// The new task's handle when it was started; otherwise the task that holds the key (a "get or start" that tells which),
+    /// or <see langword="null"/> when the pending queue is full.
+    /// </param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
-    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked.</returns>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
@@ -147,9 +150,12 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
-    /// <param name="task">The new task's handle, or <see langword="null"/> when the key is taken.</param>
+    /// <param name="task">
+    /// The new task's handle when it was started; otherwise the task that holds the key (a "get or start" that tells which),
+    /// or <see langword="null"/> when the pending queue is full.
+    /// </param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
-    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked.</returns>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>

@@ -31,6 +31,9 @@ public class SupervisedTask : IThreadPoolWorkItem
     // The work's Task while an attempt awaits it.
     private Task? _running;
 
+    // The task's activity, when a listener is attached; it spans every attempt.
+    private Activity? _activity;
+
     // The TaskCompletionSource behind Task, created on first use so that nobody pays for it who never asks.
     private object? _completion;
     private Exception? _exception;
@@ -185,6 +188,7 @@ public class SupervisedTask : IThreadPoolWorkItem
             return;
         }
 
+        _owner.OnRunning(this);
         ExecutionContext? context = _context;
         if (context is null)
         {
@@ -248,6 +252,15 @@ public class SupervisedTask : IThreadPoolWorkItem
         {
             Finish(SupervisedTaskStatus.Canceled, exception: null);
             return;
+        }
+
+        if (_activity is null)
+        {
+            _activity = SupervisorActivities.StartFor(this, _owner.Name);
+        }
+        else
+        {
+            Activity.Current = _activity; // a restart: the next attempt runs under the same activity
         }
 
         CancellationToken token = _attempt is null ? _cancellation.Token : _attempt.BeginAttempt(_owner.TimeProvider, _cancellation.Token);
@@ -349,6 +362,11 @@ public class SupervisedTask : IThreadPoolWorkItem
 
             TimeSpan delay = policy.GetDelay(inWindow, Random.Shared.NextDouble());
             _owner.ReportRestarting(this, exception, _attempt.RestartCount, delay);
+            if (_activity is not null)
+            {
+                SupervisorActivities.Restarting(_activity, exception, _attempt.RestartCount, delay);
+            }
+
             Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
             if (_attempt.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
@@ -407,6 +425,12 @@ public class SupervisedTask : IThreadPoolWorkItem
 
         // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or a
         // drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
+        if (_activity is not null)
+        {
+            SupervisorActivities.Stop(_activity, status, exception, gaveUp);
+            _activity = null;
+        }
+
         _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp);
         Publish(status, exception, admitted: true);
     }

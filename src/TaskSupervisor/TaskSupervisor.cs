@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -45,8 +47,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <param name="options">Its settings, or <see langword="null"/> for the defaults.</param>
     /// <param name="loggerFactory">Where it logs, or <see langword="null"/> for nowhere.</param>
     /// <param name="scopeFactory">Creates the per-task DI scopes of the scoped <c>Run</c> overloads; without it they throw.</param>
-    public TaskSupervisor(TaskSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IServiceScopeFactory? scopeFactory = null)
-        : this(options, defaultName: null, defaultTimeProvider: null, loggerFactory, scopeFactory)
+    /// <param name="meterFactory">Creates the meter of its metrics; without it a process-wide meter named <see cref="TaskSupervisorDiagnostics.MeterName"/> is used.</param>
+    public TaskSupervisor(TaskSupervisorOptions? options = null, ILoggerFactory? loggerFactory = null, IServiceScopeFactory? scopeFactory = null, IMeterFactory? meterFactory = null)
+        : this(options, defaultName: null, defaultTimeProvider: null, loggerFactory, scopeFactory, meterFactory)
     {
     }
 
@@ -55,7 +58,8 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         string? defaultName,
         TimeProvider? defaultTimeProvider,
         ILoggerFactory? loggerFactory,
-        IServiceScopeFactory? scopeFactory)
+        IServiceScopeFactory? scopeFactory,
+        IMeterFactory? meterFactory)
     {
         options ??= new TaskSupervisorOptions();
         IReadOnlyList<string> problems = options.GetProblems();
@@ -76,6 +80,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         _logger = logger == NullLogger<TaskSupervisor>.Instance ? logger : new ContainedLogger(logger);
         _epochTimestamp = TimeProvider.GetTimestamp();
         _epochUtc = TimeProvider.GetUtcNow();
+        Metrics = SupervisorMetrics.For(meterFactory);
     }
 
     /// <inheritdoc />
@@ -93,6 +98,8 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal ConcurrencyLimiter? Limiter { get; }
 
     internal RestartPolicy? DefaultRestartPolicy { get; }
+
+    internal SupervisorMetrics Metrics { get; }
 
     /// <inheritdoc />
     public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
@@ -150,8 +157,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        task = StartCore(new SupervisedTask(this, key, work, options), behavior: null, throwIfFull: false, Reservation.None);
-        return task is not null;
+        var created = new SupervisedTask(this, key, work, options);
+        task = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
+        return ReferenceEquals(task, created);
     }
 
     /// <inheritdoc />
@@ -159,8 +167,10 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        task = (SupervisedTask<TResult>?)StartCore(new SupervisedTask<TResult>(this, key, work, options), behavior: null, throwIfFull: false, Reservation.None);
-        return task is not null;
+        var created = new SupervisedTask<TResult>(this, key, work, options);
+        SupervisedTask? result = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
+        task = result as SupervisedTask<TResult>;
+        return ReferenceEquals(result, created);
     }
 
     /// <inheritdoc />
@@ -291,8 +301,41 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
     internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
 
-    internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay) =>
+    /// <summary>The task's work is about to run (it was pending).</summary>
+    internal void OnRunning(SupervisedTask task)
+    {
+        SupervisorMetrics m = Metrics;
+        if (m.Running.Enabled || m.Pending.Enabled)
+        {
+            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
+            m.Pending.Add(-1, tags);
+            m.Running.Add(1, tags);
+        }
+    }
+
+    internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay)
+    {
         Log.TaskRestarting(_logger, exception, task.Id, task.Key, task.Name, Name, delay.TotalMilliseconds, restartCount);
+        SupervisorMetrics m = Metrics;
+        if (m.Running.Enabled || m.Pending.Enabled || m.Restarts.Enabled)
+        {
+            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
+            m.Running.Add(-1, tags);
+            m.Pending.Add(1, tags);
+            m.Restarts.Add(1, tags);
+        }
+    }
+
+    private void OnAccepted(SupervisedTask task)
+    {
+        SupervisorMetrics m = Metrics;
+        if (m.Started.Enabled || m.Pending.Enabled)
+        {
+            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
+            m.Started.Add(1, tags);
+            m.Pending.Add(1, tags);
+        }
+    }
 
     /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is published as ended.</summary>
     internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
@@ -320,6 +363,21 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             default:
                 Log.TaskCompleted(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
                 break;
+        }
+
+        SupervisorMetrics m = Metrics;
+        if (m.Running.Enabled || m.Ended.Enabled || m.Duration.Enabled || m.GiveUps.Enabled)
+        {
+            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
+            m.Running.Add(-1, tags);
+            if (gaveUp)
+            {
+                m.GiveUps.Add(1, tags);
+            }
+
+            tags.Add(TaskSupervisorDiagnostics.OutcomeTag, SupervisorMetrics.Outcome(status));
+            m.Ended.Add(1, tags);
+            m.Duration.Record(elapsed.TotalSeconds, tags);
         }
 
         if (taskCallback is null && _onTaskEnded is null)
@@ -376,6 +434,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         string? key = task.Key;
         if (key is null)
         {
+            OnAccepted(task);
             Dispatch(task, reservation);
             return task;
         }
@@ -384,6 +443,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         {
             if (_keys.TryAdd(key, task))
             {
+                OnAccepted(task);
                 Dispatch(task, reservation);
                 return task;
             }
@@ -409,6 +469,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
                         current.SignalCancellation();
                     }
 
+                    OnAccepted(task);
                     task.ScheduleAfter(current);
                     return task;
                 case KeyConflictBehavior.UseExisting:
@@ -514,6 +575,10 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             catch (Exception ex)
             {
                 Log.CallbackFailed(_logger, ex, arguments.Task.Id, arguments.Key, arguments.Name, Name);
+                if (Metrics.CallbackFailures.Enabled)
+                {
+                    Metrics.CallbackFailures.Add(1, SupervisorMetrics.Tags(Name, arguments.Name));
+                }
             }
         }
     }
@@ -580,6 +645,13 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         }
 
         TimeSpan elapsed = TimeProvider.GetElapsedTime(started);
+        TagList drainTags = SupervisorMetrics.Tags(Name, taskName: null);
+        Metrics.DrainDuration.Record(elapsed.TotalSeconds, drainTags);
+        if (stragglers.Count > 0)
+        {
+            Metrics.DrainStragglers.Add(stragglers.Count, drainTags);
+        }
+
         Log.DrainCompleted(_logger, Name, atStart, elapsed.TotalMilliseconds, canceled, stragglers.Count);
         return new DrainReport(atStart, canceled, stragglers, elapsed);
     }

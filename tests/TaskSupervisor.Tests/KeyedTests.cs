@@ -32,15 +32,15 @@ public sealed class KeyedTests
     }
 
     [Fact]
-    public async Task TryRun_KeyTaken_ReturnsFalse()
+    public async Task TryRun_KeyTaken_ReturnsFalse_AndTheTaskThatHoldsTheKey()
     {
         await using var harness = new Harness();
-        harness.Supervisor.Run("k", UntilCancelled());
+        SupervisedTask holder = harness.Supervisor.Run("k", UntilCancelled());
 
         bool started = harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out SupervisedTask? task);
 
         started.Should().BeFalse();
-        task.Should().BeNull();
+        task.Should().BeSameAs(holder);
         harness.Supervisor.Count.Should().Be(1);
     }
 

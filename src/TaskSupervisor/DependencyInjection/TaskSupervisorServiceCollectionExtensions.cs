@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -43,6 +44,37 @@ public static class TaskSupervisorServiceCollectionExtensions
         return services;
     }
 
+    /// <summary>
+    /// Registers the default <see cref="ITaskSupervisor"/>, configured with access to the container (for example to record
+    /// failures in a service: <c>(o, services) =&gt; o.OnTaskEnded += services.GetRequiredService&lt;FailedJobs&gt;().Record</c>).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Configures the supervisor's options with the application's services.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
+    public static IServiceCollection AddTaskSupervisor(this IServiceCollection services, Action<TaskSupervisorOptions, IServiceProvider> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddTaskSupervisor();
+        services.AddOptions<TaskSupervisorOptions>(Options.Options.DefaultName).Configure<IServiceProvider>((o, provider) => configure(o, provider));
+        return services;
+    }
+
+    /// <summary>Registers a named <see cref="ITaskSupervisor"/>, configured with access to the container.</summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The supervisor's name and service key.</param>
+    /// <param name="configure">Configures the supervisor's options with the application's services.</param>
+    /// <returns>The service collection, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="services"/>, <paramref name="name"/> or <paramref name="configure"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
+    public static IServiceCollection AddTaskSupervisor(this IServiceCollection services, string name, Action<TaskSupervisorOptions, IServiceProvider> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddTaskSupervisor(name);
+        services.AddOptions<TaskSupervisorOptions>(name).Configure<IServiceProvider>((o, provider) => configure(o, provider));
+        return services;
+    }
+
     private static void AddOptions(IServiceCollection services, string name, Action<TaskSupervisorOptions>? configure)
     {
         OptionsBuilder<TaskSupervisorOptions> builder = services.AddOptions<TaskSupervisorOptions>(name).ValidateOnStart();
@@ -59,5 +91,6 @@ public static class TaskSupervisorServiceCollectionExtensions
             name,
             provider.GetService<TimeProvider>(),
             provider.GetService<ILoggerFactory>(),
-            provider.GetRequiredService<IServiceScopeFactory>());
+            provider.GetRequiredService<IServiceScopeFactory>(),
+            provider.GetService<IMeterFactory>());
 }

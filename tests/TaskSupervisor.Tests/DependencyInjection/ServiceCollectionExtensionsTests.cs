@@ -60,6 +60,23 @@ public sealed class ServiceCollectionExtensionsTests
     }
 
     [Fact]
+    public async Task AddTaskSupervisor_WithServices_ConfiguresFromTheContainer()
+    {
+        var failed = new List<string?>();
+        await using ServiceProvider provider = new ServiceCollection()
+            .AddSingleton(failed)
+            .AddTaskSupervisor((o, services) => o.OnTaskEnded += e => services.GetRequiredService<List<string?>>().Add(e.Key))
+            .AddTaskSupervisor("emails", (o, services) => o.ShutdownTimeout = TimeSpan.FromSeconds(3))
+            .BuildServiceProvider();
+
+        await provider.GetRequiredService<ITaskSupervisor>().Run("job:1", _ => Task.CompletedTask).Task.Within();
+
+        failed.Should().Equal("job:1");
+        provider.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<TaskSupervisorOptions>>().Get("emails").ShutdownTimeout
+            .Should().Be(TimeSpan.FromSeconds(3));
+    }
+
+    [Fact]
     public async Task ContainerDisposal_DrainsTheSupervisor()
     {
         ServiceProvider provider = new ServiceCollection().AddTaskSupervisor().BuildServiceProvider();

@@ -1,0 +1,75 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Runtime.CompilerServices;
+
+namespace TaskSupervision.Internal;
+
+/// <summary>
+/// The instruments of one <see cref="Meter"/>. Supervisors that share a meter (the factory returns one meter per name)
+/// share its instruments and tell themselves apart by the supervisor tag, so creating supervisors never piles up
+/// instruments. With no listener every record is one <see cref="Instrument.Enabled"/> check and allocates nothing.
+/// </summary>
+internal sealed class SupervisorMetrics
+{
+    private static readonly ConditionalWeakTable<Meter, SupervisorMetrics> s_byMeter = new();
+    private static readonly Meter s_sharedMeter = new(TaskSupervisorDiagnostics.MeterName, typeof(SupervisorMetrics).Assembly.GetName().Version?.ToString());
+
+    private SupervisorMetrics(Meter meter)
+    {
+        Started = meter.CreateCounter<long>(TaskSupervisorDiagnostics.TasksStarted, "{task}", "Tasks started (admitted) by the supervisor.");
+        Ended = meter.CreateCounter<long>(TaskSupervisorDiagnostics.TasksEnded, "{task}", "Tasks ended, by outcome.");
+        Running = meter.CreateUpDownCounter<long>(TaskSupervisorDiagnostics.TasksRunning, "{task}", "Tasks running now.");
+        Pending = meter.CreateUpDownCounter<long>(TaskSupervisorDiagnostics.TasksPending, "{task}", "Tasks pending now.");
+        Duration = meter.CreateHistogram<double>(TaskSupervisorDiagnostics.TaskDuration, "s", "Time from a task's start to its end.");
+        Restarts = meter.CreateCounter<long>(TaskSupervisorDiagnostics.Restarts, "{restart}", "Restarts by a restart policy.");
+        GiveUps = meter.CreateCounter<long>(TaskSupervisorDiagnostics.GiveUps, "{task}", "Tasks given up on after too many restarts.");
+        CallbackFailures = meter.CreateCounter<long>(TaskSupervisorDiagnostics.CallbackFailures, "{callback}", "Task-ended callbacks that threw.");
+        DrainDuration = meter.CreateHistogram<double>(TaskSupervisorDiagnostics.DrainDuration, "s", "Duration of drains.");
+        DrainStragglers = meter.CreateCounter<long>(TaskSupervisorDiagnostics.DrainStragglers, "{task}", "Tasks still running when a drain timed out.");
+    }
+
+    public Counter<long> Started { get; }
+
+    public Counter<long> Ended { get; }
+
+    public UpDownCounter<long> Running { get; }
+
+    public UpDownCounter<long> Pending { get; }
+
+    public Histogram<double> Duration { get; }
+
+    public Counter<long> Restarts { get; }
+
+    public Counter<long> GiveUps { get; }
+
+    public Counter<long> CallbackFailures { get; }
+
+    public Histogram<double> DrainDuration { get; }
+
+    public Counter<long> DrainStragglers { get; }
+
+    public static SupervisorMetrics For(IMeterFactory? factory)
+    {
+        Meter meter = factory?.Create(new MeterOptions(TaskSupervisorDiagnostics.MeterName) { Version = s_sharedMeter.Version }) ?? s_sharedMeter;
+        return s_byMeter.GetValue(meter, static m => new SupervisorMetrics(m));
+    }
+
+    public static string Outcome(SupervisedTaskStatus status) => status switch
+    {
+        SupervisedTaskStatus.RanToCompletion => "completed",
+        SupervisedTaskStatus.Canceled => "canceled",
+        SupervisedTaskStatus.TimedOut => "timed_out",
+        _ => "faulted",
+    };
+
+    public static TagList Tags(string supervisor, string? taskName)
+    {
+        var tags = new TagList { { TaskSupervisorDiagnostics.SupervisorTag, supervisor } };
+        if (taskName is not null)
+        {
+            tags.Add(TaskSupervisorDiagnostics.TaskNameTag, taskName);
+        }
+
+        return tags;
+    }
+}
