@@ -1,0 +1,60 @@
+using PitfallsDemo;
+using PitfallsDemo.Pitfalls;
+using PitfallsDemo.Support;
+using TaskSupervision;
+
+if (args.Contains("--tour"))
+{
+    return await Tour.RunAsync(Console.Out);
+}
+
+WebApplication app = Program.BuildApp(args);
+await app.RunAsync();
+return 0;
+
+/// <summary>The demo app: three pitfalls of fire-and-forget work, each broken and fixed side by side.</summary>
+public partial class Program
+{
+    internal static WebApplication BuildApp(string[] args, bool tour = false)
+    {
+        WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
+
+        // Keep the story readable: the framework speaks only when something is wrong. The tour prints its own lines and
+        // the log records it needs (from the journal), so it has no console logger at all.
+        if (tour)
+        {
+            builder.Logging.ClearProviders();
+        }
+
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.Hosting.Lifetime", LogLevel.Information);
+
+        LogJournal journal = new();
+        builder.Logging.AddProvider(journal);
+        builder.Services.AddSingleton(journal);
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<UserDirectory>();
+        builder.Services.AddSingleton<Mailer>();
+        builder.Services.AddSingleton<FailedJobs>();
+        builder.Services.AddSingleton<MonitorCleanups>();
+
+        builder.Services.AddTaskSupervisor(o => o.ShutdownTimeout = DemoTimings.ShutdownTimeout);
+
+        // The dead-letter callback needs a service, so it is configured through the options pipeline.
+        builder.Services.AddOptions<TaskSupervisorOptions>()
+            .Configure<FailedJobs>(static (o, failedJobs) => o.OnTaskEnded += failedJobs.Record);
+
+        builder.Services.AddSingleton<DrainOnShutdown>();
+        builder.Services.AddHostedService(static sp => sp.GetRequiredService<DrainOnShutdown>());
+
+        WebApplication app = builder.Build();
+
+        app.MapUnawaitedWork();
+        app.MapSilentFailures();
+        app.MapLeakedTasks();
+        app.MapGet("/status", DemoStatus.Create);
+
+        return app;
+    }
+}
