@@ -302,40 +302,15 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
 
     /// <summary>The task's work is about to run (it was pending).</summary>
-    internal void OnRunning(SupervisedTask task)
-    {
-        SupervisorMetrics m = Metrics;
-        if (m.Running.Enabled || m.Pending.Enabled)
-        {
-            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
-            m.Pending.Add(-1, tags);
-            m.Running.Add(1, tags);
-        }
-    }
+    internal void OnRunning(SupervisedTask task) => Metrics.RecordRunning(Name, task.Name);
 
     internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay)
     {
         Log.TaskRestarting(_logger, exception, task.Id, task.Key, task.Name, Name, delay.TotalMilliseconds, restartCount);
-        SupervisorMetrics m = Metrics;
-        if (m.Running.Enabled || m.Pending.Enabled || m.Restarts.Enabled)
-        {
-            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
-            m.Running.Add(-1, tags);
-            m.Pending.Add(1, tags);
-            m.Restarts.Add(1, tags);
-        }
+        Metrics.RecordRestart(Name, task.Name);
     }
 
-    private void OnAccepted(SupervisedTask task)
-    {
-        SupervisorMetrics m = Metrics;
-        if (m.Started.Enabled || m.Pending.Enabled)
-        {
-            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
-            m.Started.Add(1, tags);
-            m.Pending.Add(1, tags);
-        }
-    }
+    private void OnAccepted(SupervisedTask task) => Metrics.RecordAccepted(Name, task.Name);
 
     /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is published as ended.</summary>
     internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
@@ -365,20 +340,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
                 break;
         }
 
-        SupervisorMetrics m = Metrics;
-        if (m.Running.Enabled || m.Ended.Enabled || m.Duration.Enabled || m.GiveUps.Enabled)
-        {
-            TagList tags = SupervisorMetrics.Tags(Name, task.Name);
-            m.Running.Add(-1, tags);
-            if (gaveUp)
-            {
-                m.GiveUps.Add(1, tags);
-            }
-
-            tags.Add(TaskSupervisorDiagnostics.OutcomeTag, SupervisorMetrics.Outcome(status));
-            m.Ended.Add(1, tags);
-            m.Duration.Record(elapsed.TotalSeconds, tags);
-        }
+        Metrics.RecordEnded(Name, task.Name, status, elapsed, gaveUp);
 
         if (taskCallback is null && _onTaskEnded is null)
         {
@@ -575,10 +537,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             catch (Exception ex)
             {
                 Log.CallbackFailed(_logger, ex, arguments.Task.Id, arguments.Key, arguments.Name, Name);
-                if (Metrics.CallbackFailures.Enabled)
-                {
-                    Metrics.CallbackFailures.Add(1, SupervisorMetrics.Tags(Name, arguments.Name));
-                }
+                Metrics.RecordCallbackFailure(Name, arguments.Name);
             }
         }
     }
@@ -645,12 +604,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         }
 
         TimeSpan elapsed = TimeProvider.GetElapsedTime(started);
-        TagList drainTags = SupervisorMetrics.Tags(Name, taskName: null);
-        Metrics.DrainDuration.Record(elapsed.TotalSeconds, drainTags);
-        if (stragglers.Count > 0)
-        {
-            Metrics.DrainStragglers.Add(stragglers.Count, drainTags);
-        }
+        Metrics.RecordDrain(Name, elapsed, stragglers.Count);
 
         Log.DrainCompleted(_logger, Name, atStart, elapsed.TotalMilliseconds, canceled, stragglers.Count);
         return new DrainReport(atStart, canceled, stragglers, elapsed);

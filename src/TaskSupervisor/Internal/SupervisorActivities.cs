@@ -12,6 +12,9 @@ internal static class SupervisorActivities
 {
     public static readonly ActivitySource Source = new(TaskSupervisorDiagnostics.ActivitySourceName, typeof(SupervisorActivities).Assembly.GetName().Version?.ToString());
 
+    // Listeners' callbacks (ActivityStarted, ActivityStopped) are user code: what they throw is swallowed, because
+    // tracing must never stop a task from running or ending.
+
     /// <summary>Starts the task's activity if anyone listens, and makes it current for the work. Allocates nothing otherwise.</summary>
     public static Activity? StartFor(SupervisedTask task, string supervisor)
     {
@@ -20,6 +23,18 @@ internal static class SupervisorActivities
             return null;
         }
 
+        try
+        {
+            return Start(task, supervisor);
+        }
+        catch (Exception)
+        {
+            return null;
+        }
+    }
+
+    private static Activity? Start(SupervisedTask task, string supervisor)
+    {
         Activity? startedFrom = Activity.Current;
         Activity.Current = null; // so that the new activity is a root, not a child of the request
         ActivityLink[]? links = startedFrom is null ? null : [new ActivityLink(startedFrom.Context)];
@@ -48,6 +63,30 @@ internal static class SupervisorActivities
 
     public static void Restarting(Activity activity, Exception? exception, int restartCount, TimeSpan delay)
     {
+        try
+        {
+            AddRestart(activity, exception, restartCount, delay);
+        }
+        catch (Exception)
+        {
+            // See above.
+        }
+    }
+
+    public static void Stop(Activity activity, SupervisedTaskStatus status, Exception? exception, bool gaveUp)
+    {
+        try
+        {
+            StopCore(activity, status, exception, gaveUp);
+        }
+        catch (Exception)
+        {
+            // See above.
+        }
+    }
+
+    private static void AddRestart(Activity activity, Exception? exception, int restartCount, TimeSpan delay)
+    {
         if (exception is not null)
         {
             activity.AddException(exception);
@@ -60,7 +99,7 @@ internal static class SupervisorActivities
         }));
     }
 
-    public static void Stop(Activity activity, SupervisedTaskStatus status, Exception? exception, bool gaveUp)
+    private static void StopCore(Activity activity, SupervisedTaskStatus status, Exception? exception, bool gaveUp)
     {
         activity.SetTag(TaskSupervisorDiagnostics.OutcomeTag, SupervisorMetrics.Outcome(status));
         switch (status)

@@ -62,6 +62,105 @@ internal sealed class SupervisorMetrics
         _ => "faulted",
     };
 
+    // Each Record method costs one Enabled check per instrument when nobody listens. A listener's callback is user code:
+    // whatever it throws is swallowed, because metrics must never stop a task from ending or a start from returning.
+
+    public void RecordAccepted(string supervisor, string? taskName)
+    {
+        if (Started.Enabled || Pending.Enabled)
+        {
+            Contained(() =>
+            {
+                TagList tags = Tags(supervisor, taskName);
+                Started.Add(1, tags);
+                Pending.Add(1, tags);
+            });
+        }
+    }
+
+    public void RecordRunning(string supervisor, string? taskName)
+    {
+        if (Running.Enabled || Pending.Enabled)
+        {
+            Contained(() =>
+            {
+                TagList tags = Tags(supervisor, taskName);
+                Pending.Add(-1, tags);
+                Running.Add(1, tags);
+            });
+        }
+    }
+
+    public void RecordRestart(string supervisor, string? taskName)
+    {
+        if (Running.Enabled || Pending.Enabled || Restarts.Enabled)
+        {
+            Contained(() =>
+            {
+                TagList tags = Tags(supervisor, taskName);
+                Running.Add(-1, tags);
+                Pending.Add(1, tags);
+                Restarts.Add(1, tags);
+            });
+        }
+    }
+
+    public void RecordEnded(string supervisor, string? taskName, SupervisedTaskStatus status, TimeSpan elapsed, bool gaveUp)
+    {
+        if (Running.Enabled || Ended.Enabled || Duration.Enabled || GiveUps.Enabled)
+        {
+            Contained(() =>
+            {
+                TagList tags = Tags(supervisor, taskName);
+                Running.Add(-1, tags);
+                if (gaveUp)
+                {
+                    GiveUps.Add(1, tags);
+                }
+
+                tags.Add(TaskSupervisorDiagnostics.OutcomeTag, Outcome(status));
+                Ended.Add(1, tags);
+                Duration.Record(elapsed.TotalSeconds, tags);
+            });
+        }
+    }
+
+    public void RecordCallbackFailure(string supervisor, string? taskName)
+    {
+        if (CallbackFailures.Enabled)
+        {
+            Contained(() => CallbackFailures.Add(1, Tags(supervisor, taskName)));
+        }
+    }
+
+    public void RecordDrain(string supervisor, TimeSpan elapsed, int stragglers)
+    {
+        if (DrainDuration.Enabled || DrainStragglers.Enabled)
+        {
+            Contained(() =>
+            {
+                TagList tags = Tags(supervisor, taskName: null);
+                DrainDuration.Record(elapsed.TotalSeconds, tags);
+                if (stragglers > 0)
+                {
+                    DrainStragglers.Add(stragglers, tags);
+                }
+            });
+        }
+    }
+
+    private static void Contained(Action record)
+    {
+        try
+        {
+            record();
+        }
+        catch (Exception)
+        {
+            // See above: a throwing listener is its own problem, never the supervised task's.
+        }
+    }
+
     public static TagList Tags(string supervisor, string? taskName)
     {
         var tags = new TagList { { TaskSupervisorDiagnostics.SupervisorTag, supervisor } };
