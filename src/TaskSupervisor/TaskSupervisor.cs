@@ -148,7 +148,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
-        task = StartCore(new SupervisedTask(this, key: null, work, options), behavior: null, throwIfFull: false, Reservation.None);
+        task = StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: false, Reservation.None);
         return task is not null;
     }
 
@@ -368,10 +368,10 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
     /// <summary>
     /// Reserves room under the concurrency limit (unless <paramref name="reserved"/> already holds it), admits the task,
-    /// resolves its key, and dispatches it. <paramref name="behavior"/> <see langword="null"/> is TryRun's: give up on a taken key.
+    /// resolves its key, and dispatches it.
     /// </summary>
-    /// <returns>The task to return to the caller, or <see langword="null"/> when a TryRun did not start it.</returns>
-    private SupervisedTask? StartCore(SupervisedTask task, KeyConflictBehavior? behavior, bool throwIfFull, Reservation reserved)
+    /// <returns>The task to return to the caller (the key's holder with UseExisting), or <see langword="null"/> when the queue is full and <paramref name="throwIfFull"/> is false.</returns>
+    private SupervisedTask? StartCore(SupervisedTask task, KeyConflictBehavior behavior, bool throwIfFull, Reservation reserved)
     {
         Reservation reservation = reserved;
         if (Limiter is not null && reservation == Reservation.None)
@@ -438,10 +438,6 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
                     Limiter?.Unreserve(reservation);
                     task.EndUnstarted(admitted: true);
                     return current;
-                case null:
-                    Limiter?.Unreserve(reservation);
-                    task.EndUnstarted(admitted: true);
-                    return null;
                 default:
                     Limiter?.Unreserve(reservation);
                     task.EndUnstarted(admitted: true);
