@@ -22,7 +22,8 @@ public class SupervisedTask : IThreadPoolWorkItem
     private readonly TaskOptions? _options;
     private readonly CancellationTokenSource _cancellation = new();
     private readonly long _startTimestamp;
-    private readonly AttemptState? _attempt;
+    // Created only for a feature in use (a policy, a listener, the limiter's queue); see TaskExtras.
+    private TaskExtras? _extras;
     private ExecutionContext? _context;
 
     // The work delegate until the task ends, then null: a finished handle keeps neither the closure nor the result alive.
@@ -30,9 +31,6 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     // The work's Task while an attempt awaits it.
     private Task? _running;
-
-    // The task's activity, when a listener is attached; it spans every attempt.
-    private Activity? _activity;
 
     // The TaskCompletionSource behind Task, created on first use so that nobody pays for it who never asks.
     private object? _completion;
@@ -58,7 +56,7 @@ public class SupervisedTask : IThreadPoolWorkItem
         TimeSpan? timeout = options?.Timeout;
         if (restart is not null || timeout is not null)
         {
-            _attempt = new AttemptState(restart, timeout);
+            _extras = new TaskExtras(restart, timeout);
         }
 
         // Flow the caller's ExecutionContext (logging scopes, Activity.Current) as Task.Run does.
@@ -87,13 +85,13 @@ public class SupervisedTask : IThreadPoolWorkItem
     public Exception? Exception => Status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut ? _exception : null;
 
     /// <summary>How many times the task has been restarted by its <see cref="RestartPolicy"/>.</summary>
-    public int RestartCount => _attempt is null ? 0 : Volatile.Read(ref _attempt.RestartCount);
+    public int RestartCount => _extras is null ? 0 : Volatile.Read(ref _extras.RestartCount);
 
     /// <summary>
     /// The exception of the most recent failed attempt, also while the task waits to restart; <see langword="null"/> if no
     /// attempt has failed.
     /// </summary>
-    public Exception? LastException => _attempt?.LastException ?? Exception;
+    public Exception? LastException => _extras?.LastException ?? Exception;
 
     /// <summary>Whether cancellation of this task has been requested (by <see cref="Cancel"/>, a replace, or a drain).</summary>
     public bool IsCancellationRequested => _cancellation.IsCancellationRequested;
@@ -117,10 +115,24 @@ public class SupervisedTask : IThreadPoolWorkItem
     internal SupervisedTask? RegistryNext;
     internal bool IsRegistered;
 
-    // State of the concurrency limiter, guarded by its lock (QueueNode) or owned by the task's single dispatch (the flags).
-    internal LinkedListNode<SupervisedTask>? QueueNode;
+    // Whether the task holds one of the concurrency limiter's run slots; set by its single dispatch, read at its end.
     internal bool HoldsRunSlot;
-    internal bool HoldsQueueRoom;
+
+    /// <summary>The task's optional state, created on first use (the limiter's queue, a listener's activity).</summary>
+    internal TaskExtras Extras
+    {
+        get
+        {
+            TaskExtras? extras = Volatile.Read(ref _extras);
+            if (extras is null)
+            {
+                var created = new TaskExtras(restart: null, timeout: null);
+                extras = Interlocked.CompareExchange(ref _extras, created, null) ?? created;
+            }
+
+            return extras;
+        }
+    }
 
     /// <summary>
     /// Asks the task to stop by cancelling the <see cref="CancellationToken"/> its work received. Returns at once; use
@@ -131,6 +143,22 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// one of them throws is logged, never thrown here. Calling it again, or after the end, does nothing.
     /// </remarks>
     public void Cancel() => SignalCancellation();
+
+    /// <summary>
+    /// Cancels the token synchronously, running the work's registrations on this thread; for a drain, which does this for
+    /// every task from one thread-pool work item instead of queueing one per task.
+    /// </summary>
+    internal void SignalCancellationInline()
+    {
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            OnCancellationCallbacksFaulted(ex);
+        }
+    }
 
     /// <summary>Cancels the task and waits until it has ended, its cleanup has run and its callbacks have run, or until <paramref name="timeout"/>.</summary>
     /// <param name="timeout">How long to wait for the end; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
@@ -247,23 +275,25 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     private void Start()
     {
+        // Once a drain has begun no task starts, nor restarts: a pending task ends canceled without running.
         object? work = _work;
-        if (work is null || _cancellation.IsCancellationRequested)
+        if (work is null || _cancellation.IsCancellationRequested || _owner.IsClosed)
         {
             Finish(SupervisedTaskStatus.Canceled, exception: null);
             return;
         }
 
-        if (_activity is null)
+        if (_extras?.Activity is { } activity)
         {
-            _activity = SupervisorActivities.StartFor(this, _owner.Name);
+            Activity.Current = activity; // a restart: the next attempt runs under the same activity
         }
-        else
+        else if (SupervisorActivities.StartFor(this, _owner.Name) is { } started)
         {
-            Activity.Current = _activity; // a restart: the next attempt runs under the same activity
+            Extras.Activity = started;
         }
 
-        CancellationToken token = _attempt is null ? _cancellation.Token : _attempt.BeginAttempt(_owner.TimeProvider, _cancellation.Token);
+        TaskExtras? extras = _extras;
+        CancellationToken token = extras is null ? _cancellation.Token : extras.BeginAttempt(_owner.TimeProvider, _cancellation.Token);
         Task? running;
         try
         {
@@ -313,7 +343,8 @@ public class SupervisedTask : IThreadPoolWorkItem
         }
         else if (running.IsCanceled)
         {
-            OnAttemptEnded(SupervisedTaskStatus.Canceled, GetCancellationException(running));
+            // The exception is only built if the cancellation turns out to be a fault: cancelling costs no throw.
+            OnAttemptEnded(SupervisedTaskStatus.Canceled, exception: null, canceledWork: running);
         }
         else
         {
@@ -324,18 +355,20 @@ public class SupervisedTask : IThreadPoolWorkItem
     }
 
     /// <summary>Decides how an attempt ended, and whether the task ends or restarts.</summary>
-    private void OnAttemptEnded(SupervisedTaskStatus status, Exception? exception)
+    private void OnAttemptEnded(SupervisedTaskStatus status, Exception? exception, Task? canceledWork = null)
     {
-        bool timedOut = _attempt?.EndAttempt(_cancellation.Token) ?? false;
+        TaskExtras? extras = _extras;
+        bool timedOut = extras?.EndAttempt(_cancellation.Token) ?? false;
         if (status == SupervisedTaskStatus.Canceled && !_cancellation.IsCancellationRequested && !timedOut)
         {
             // Nobody asked this task to stop: an HttpClient timeout or a linked token of the work's own. Report it.
             status = SupervisedTaskStatus.Faulted;
+            exception ??= canceledWork is null ? new OperationCanceledException() : GetCancellationException(canceledWork);
         }
         else if (timedOut && status != SupervisedTaskStatus.RanToCompletion)
         {
             status = SupervisedTaskStatus.TimedOut;
-            exception = new TimeoutException($"The supervised task ran past its timeout of {_attempt!.Timeout}.", exception);
+            exception = new TimeoutException($"The supervised task ran past its timeout of {extras!.Timeout}.", exception);
         }
 
         if (status == SupervisedTaskStatus.Canceled)
@@ -343,32 +376,32 @@ public class SupervisedTask : IThreadPoolWorkItem
             exception = null;
         }
 
-        if (_attempt?.Restart is { } policy && !_cancellation.IsCancellationRequested && ShouldRestart(policy.Mode, status))
+        if (extras?.Restart is { } policy && !_cancellation.IsCancellationRequested && ShouldRestart(policy.Mode, status))
         {
             if (exception is not null)
             {
-                _attempt.LastException = exception;
+                extras.LastException = exception;
             }
 
-            int inWindow = _attempt.TryRecordRestart(policy, _owner.TimeProvider.GetTimestamp(), _owner.TimeProvider);
+            int inWindow = extras.TryRecordRestart(policy, _owner.TimeProvider.GetTimestamp(), _owner.TimeProvider);
             if (inWindow == 0)
             {
                 // Too many restarts within the window: give up with the last failure.
-                Exception last = _attempt.LastException ?? new InvalidOperationException(
+                Exception last = extras.LastException ?? new InvalidOperationException(
                     $"The supervised task was restarted more than {policy.MaxRestarts} time(s) within {policy.Window}.");
                 Finish(SupervisedTaskStatus.Faulted, last, gaveUp: true);
                 return;
             }
 
             TimeSpan delay = policy.GetDelay(inWindow, Random.Shared.NextDouble());
-            _owner.ReportRestarting(this, exception, _attempt.RestartCount, delay);
-            if (_activity is not null)
+            _owner.ReportRestarting(this, exception, extras.RestartCount, delay);
+            if (extras.Activity is not null)
             {
-                SupervisorActivities.Restarting(_activity, exception, _attempt.RestartCount, delay);
+                SupervisorActivities.Restarting(extras.Activity, exception, extras.RestartCount, delay);
             }
 
             Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
-            if (_attempt.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
+            if (extras.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
                 Schedule();
             }
@@ -389,7 +422,7 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
     internal void EndBackoff()
     {
-        if (_attempt!.TryEndBackoff())
+        if (_extras!.TryEndBackoff())
         {
             Schedule();
         }
@@ -420,15 +453,16 @@ public class SupervisedTask : IThreadPoolWorkItem
     {
         _work = null;
         _context = null;
-        _attempt?.EndBackoffResources();
+        TaskExtras? extras = _extras;
+        extras?.EndBackoffResources();
         TimeSpan elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
 
         // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or a
         // drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
-        if (_activity is not null)
+        if (extras?.Activity is { } activity)
         {
-            SupervisorActivities.Stop(_activity, status, exception, gaveUp);
-            _activity = null;
+            SupervisorActivities.Stop(activity, status, exception, gaveUp);
+            extras.Activity = null;
         }
 
         _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp);

@@ -95,6 +95,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public int PendingCount => Limiter?.Pending ?? 0;
 
+    /// <summary>Whether a drain has begun.</summary>
+    internal bool IsClosed => (Volatile.Read(ref _state) & ClosedBit) != 0;
+
     internal ConcurrencyLimiter? Limiter { get; }
 
     internal RestartPolicy? DefaultRestartPolicy { get; }
@@ -222,6 +225,11 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public async Task WhenIdleAsync(CancellationToken cancellationToken = default)
     {
+        if (Count == 0)
+        {
+            return;
+        }
+
         foreach (SupervisedTask task in _registry.Snapshot())
         {
             if (!task.IsEnded)
@@ -266,24 +274,33 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
     internal DateTimeOffset ToDateTimeOffset(long timestamp) => _epochUtc + TimeProvider.GetElapsedTime(_epochTimestamp, timestamp);
 
-    /// <summary>Waits for <paramref name="task"/> up to <paramref name="timeout"/>, ignoring how it ended.</summary>
+    /// <summary>Waits for <paramref name="task"/> up to <paramref name="timeout"/>, ignoring how it ended. Throws nothing but the caller's cancellation.</summary>
     /// <returns><see langword="true"/> if it ended; <see langword="false"/> if the timeout elapsed first.</returns>
     internal async Task<bool> WaitAsync(Task task, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        try
+        if (task.IsCompleted)
         {
-            await task.WaitAsync(timeout, TimeProvider, cancellationToken).ConfigureAwait(false);
-        }
-        catch (TimeoutException) when (!task.IsCompleted)
-        {
-            return false;
-        }
-        catch (Exception) when (task.IsCompleted)
-        {
-            // The task's own fault or cancellation: already reported, and not the waiter's business.
+            return true;
         }
 
-        return true;
+        if (timeout == Timeout.InfiniteTimeSpan && !cancellationToken.CanBeCanceled)
+        {
+            await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            return true;
+        }
+
+        // A race with a delay that ends canceled, never faulted: no exception is thrown, and none is left unobserved.
+        using var stopDelay = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task delay = Task.Delay(timeout, TimeProvider, stopDelay.Token);
+        Task first = await Task.WhenAny(task, delay).ConfigureAwait(false);
+        if (first == task)
+        {
+            await stopDelay.CancelAsync().ConfigureAwait(false);
+            return true;
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return false;
     }
 
     /// <summary>Dispatches a task admitted earlier whose predecessor under the same key has ended.</summary>
@@ -466,14 +483,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             return Reservation.None;
         }
 
-        Reservation reservation = Limiter.TryReserve();
-        if (reservation != Reservation.None)
+        try
         {
-            return reservation;
+            return await Limiter.ReserveAsync(() => IsClosed, cancellationToken).ConfigureAwait(false);
         }
-
-        await Limiter.WaitForQueueSlotAsync(cancellationToken).ConfigureAwait(false);
-        return Reservation.QueueSlot;
+        catch (ObjectDisposedException)
+        {
+            throw ClosedException();
+        }
     }
 
     /// <summary>Tracks <paramref name="task"/> unless the supervisor is closed.</summary>
@@ -489,7 +506,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             {
                 _registry.Remove(task);
                 task.EndUnstarted(admitted: false);
-                throw new ObjectDisposedException(GetType().FullName, $"The task supervisor '{Name}' is draining or disposed and accepts no more work.");
+                throw ClosedException();
             }
 
             long seen = Interlocked.CompareExchange(ref _state, state + CountUnit, state);
@@ -501,6 +518,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             state = seen;
         }
     }
+
+    private ObjectDisposedException ClosedException() =>
+        new(GetType().FullName, $"The task supervisor '{Name}' is draining or disposed and accepts no more work.");
 
     private Func<CancellationToken, Task> WithScope(Func<IServiceProvider, CancellationToken, Task> work)
     {
@@ -564,6 +584,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         }
 
         Log.DrainStarted(_logger, Name, atStart, timeout.TotalMilliseconds);
+        Limiter?.SignalRoom(); // starts waiting for room see the close and give up
 
         // 1. Grace: let tasks finish on their own, within the deadline.
         TimeSpan grace = timeout == Timeout.InfiniteTimeSpan || _drainGracePeriod < timeout ? _drainGracePeriod : timeout;
@@ -576,14 +597,31 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
         int canceled = 0;
         if (!idle.Task.IsCompleted)
         {
+            // Pending tasks first: a replacement waiting for its predecessor is cancelled before the predecessor ends.
+            var toCancel = new List<SupervisedTask>();
             foreach (SupervisedTask task in _registry.Snapshot())
             {
                 if (!task.IsEnded && !task.IsCancellationRequested)
                 {
-                    task.SignalCancellation();
-                    canceled++;
+                    toCancel.Add(task);
                 }
             }
+
+            toCancel.Sort(static (a, b) => (b.Status == SupervisedTaskStatus.Pending).CompareTo(a.Status == SupervisedTaskStatus.Pending));
+
+            // One work item cancels them all, running the works' token registrations there: never on the disposing
+            // thread (a registration that blocks must not hold up the deadline below), and without one work item per task.
+            canceled = toCancel.Count;
+            ThreadPool.UnsafeQueueUserWorkItem(
+                static tasks =>
+                {
+                    foreach (SupervisedTask task in tasks)
+                    {
+                        task.SignalCancellationInline();
+                    }
+                },
+                toCancel,
+                preferLocal: false);
 
             // 3. Wait for them, up to what is left of the deadline.
             TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan

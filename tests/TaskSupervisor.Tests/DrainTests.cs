@@ -109,7 +109,9 @@ public sealed class DrainTests
     {
         await using var harness = new Harness(o => o.DrainGracePeriod = TimeSpan.FromSeconds(5));
         var finish = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        SupervisedTask task = harness.Supervisor.Run(_ => finish.Task);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask task = harness.Supervisor.Run(_ => { started.SetResult(); return finish.Task; });
+        await started.Task.Within(); // running: a task still pending when a drain begins never starts
 
         Task<DrainReport> drain = harness.Supervisor.DrainAsync();
         finish.SetResult();
@@ -117,6 +119,25 @@ public sealed class DrainTests
 
         report.Canceled.Should().Be(0);
         task.Status.Should().Be(SupervisedTaskStatus.RanToCompletion);
+    }
+
+    [Fact]
+    public async Task DrainAsync_TaskNotYetStarted_NeverRuns()
+    {
+        await using var harness = new Harness(o => o.MaxConcurrency = 1);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(_ => { started.SetResult(); return release.Task; });
+        await started.Task.Within();
+        bool ran = false;
+        SupervisedTask queued = harness.Supervisor.Run(_ => { ran = true; return Task.CompletedTask; });
+
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(30));
+        release.SetResult(); // the running task ends on its own, freeing the slot the queued one waited for
+        await drain.Within();
+
+        ran.Should().BeFalse("once a drain has begun, no pending task starts");
+        queued.Status.Should().Be(SupervisedTaskStatus.Canceled);
     }
 
     [Fact]

@@ -24,16 +24,21 @@ internal sealed class ConcurrencyLimiter
 {
     private readonly int _maxRunning;
     private readonly int? _maxPending;
-    private readonly SemaphoreSlim? _room;
     private readonly LinkedList<SupervisedTask> _queue = new();
     private int _running;
     private int _queued;
+
+    // Places of the bounded queue that are held: by queued tasks, and by reservations not yet enqueued.
+    private int _queuePlaces;
+
+    // Starts waiting for room (RunAsync) wait on the current signal; whatever frees room completes it, if anyone waits.
+    private TaskCompletionSource? _roomSignal;
+    private int _roomWaiters;
 
     public ConcurrencyLimiter(int maxRunning, int? maxPending)
     {
         _maxRunning = maxRunning;
         _maxPending = maxPending;
-        _room = maxPending is int bound ? new SemaphoreSlim(bound) : null;
     }
 
     public int Running => Volatile.Read(ref _running);
@@ -42,7 +47,7 @@ internal sealed class ConcurrencyLimiter
 
     public int MaxPending => _maxPending ?? int.MaxValue;
 
-    public bool IsBounded => _room is not null;
+    public bool IsBounded => _maxPending is not null;
 
     private object Lock => _queue;
 
@@ -54,11 +59,79 @@ internal sealed class ConcurrencyLimiter
             return Reservation.RunSlot;
         }
 
-        return _room is null || _room.Wait(0) ? Reservation.QueueSlot : Reservation.None;
+        if (_maxPending is not int bound)
+        {
+            return Reservation.QueueSlot;
+        }
+
+        int places = Volatile.Read(ref _queuePlaces);
+        while (places < bound)
+        {
+            int seen = Interlocked.CompareExchange(ref _queuePlaces, places + 1, places);
+            if (seen == places)
+            {
+                return Reservation.QueueSlot;
+            }
+
+            places = seen;
+        }
+
+        return Reservation.None;
     }
 
-    /// <summary>Waits for a place in the bounded queue; the caller then holds a <see cref="Reservation.QueueSlot"/>.</summary>
-    public Task WaitForQueueSlotAsync(CancellationToken cancellationToken) => _room!.WaitAsync(cancellationToken);
+    /// <summary>
+    /// Reserves room, waiting until some frees if there is none: a run slot or a place in the queue, whichever comes first.
+    /// </summary>
+    /// <param name="isClosed">Whether the supervisor has begun to drain; the wait then ends with <see cref="ObjectDisposedException"/>.</param>
+    /// <param name="cancellationToken">Ends the wait.</param>
+    public async ValueTask<Reservation> ReserveAsync(Func<bool> isClosed, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Reservation reservation = TryReserve();
+            if (reservation != Reservation.None)
+            {
+                return reservation;
+            }
+
+            Interlocked.Increment(ref _roomWaiters);
+            try
+            {
+                // Take the signal, then try again: room freed after the signal was taken completes it, and room freed
+                // before is seen by the second try. No wake-up is lost in between.
+                TaskCompletionSource signal = Volatile.Read(ref _roomSignal) ?? CreateSignal();
+                reservation = TryReserve();
+                if (reservation != Reservation.None)
+                {
+                    return reservation;
+                }
+
+                ObjectDisposedException.ThrowIf(isClosed(), this);
+                await signal.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _roomWaiters);
+            }
+
+            ObjectDisposedException.ThrowIf(isClosed(), this);
+        }
+    }
+
+    /// <summary>Wakes every start waiting for room, so that each tries again (or sees that the supervisor is closing).</summary>
+    public void SignalRoom()
+    {
+        if (Volatile.Read(ref _roomWaiters) > 0)
+        {
+            Interlocked.Exchange(ref _roomSignal, null)?.TrySetResult();
+        }
+    }
+
+    private TaskCompletionSource CreateSignal()
+    {
+        var created = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return Interlocked.CompareExchange(ref _roomSignal, created, null) ?? created;
+    }
 
     public void Unreserve(Reservation reservation)
     {
@@ -68,7 +141,7 @@ internal sealed class ConcurrencyLimiter
         }
         else if (reservation == Reservation.QueueSlot)
         {
-            _room?.Release();
+            ReturnQueuePlace();
         }
     }
 
@@ -82,7 +155,7 @@ internal sealed class ConcurrencyLimiter
         }
         else
         {
-            Enqueue(task, holdsRoom: _room is not null);
+            Enqueue(task, holdsRoom: _maxPending is not null);
         }
     }
 
@@ -107,10 +180,10 @@ internal sealed class ConcurrencyLimiter
         lock (Lock)
         {
             AssertInvariants();
-            if (task.QueueNode is { } node)
+            if (task.Extras.QueueNode is { } node)
             {
                 _queue.Remove(node);
-                task.QueueNode = null;
+                task.Extras.QueueNode = null;
                 Volatile.Write(ref _queued, _queue.Count);
                 removed = true;
             }
@@ -130,15 +203,17 @@ internal sealed class ConcurrencyLimiter
         {
             Pump();
         }
+
+        SignalRoom();
     }
 
     private void Enqueue(SupervisedTask task, bool holdsRoom)
     {
-        task.HoldsQueueRoom = holdsRoom;
+        task.Extras.HoldsQueueRoom = holdsRoom;
         lock (Lock)
         {
             AssertInvariants();
-            task.QueueNode = _queue.AddLast(task);
+            task.Extras.QueueNode = _queue.AddLast(task);
             Volatile.Write(ref _queued, _queue.Count);
         }
 
@@ -160,7 +235,7 @@ internal sealed class ConcurrencyLimiter
                 {
                     _queue.RemoveFirst();
                     next = node.Value;
-                    next.QueueNode = null;
+                    next.Extras.QueueNode = null;
                     Volatile.Write(ref _queued, _queue.Count);
                 }
             }
@@ -178,10 +253,19 @@ internal sealed class ConcurrencyLimiter
 
     private void ReturnRoom(SupervisedTask task)
     {
-        if (task.HoldsQueueRoom)
+        if (task.Extras.HoldsQueueRoom)
         {
-            task.HoldsQueueRoom = false;
-            _room!.Release();
+            task.Extras.HoldsQueueRoom = false;
+            ReturnQueuePlace();
+        }
+    }
+
+    private void ReturnQueuePlace()
+    {
+        if (_maxPending is not null)
+        {
+            Interlocked.Decrement(ref _queuePlaces);
+            SignalRoom();
         }
     }
 

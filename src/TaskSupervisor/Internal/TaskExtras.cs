@@ -1,12 +1,14 @@
 namespace TaskSupervision.Internal;
 
 /// <summary>
-/// What a task with a timeout or a restart policy needs besides the plain handle; plain tasks never allocate it.
-/// Accessed by one attempt at a time: attempts of a task never overlap.
+/// What a task needs only when a feature is in use: its restart policy and timeout, its activity when a listener is
+/// attached, its place in the concurrency limiter's queue. A plain task never allocates it, so the handle stays small.
+/// The attempt state is used by one attempt at a time (attempts never overlap); the queue fields are guarded by the
+/// limiter's lock.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
     Justification = "Each attempt's CancellationTokenSource is disposed when the attempt ends (EndAttempt).")]
-internal sealed class AttemptState(RestartPolicy? restart, TimeSpan? timeout)
+internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
 {
     private CancellationTokenSource? _attemptCancellation;
     private CancellationTokenRegistration _link;
@@ -17,6 +19,15 @@ internal sealed class AttemptState(RestartPolicy? restart, TimeSpan? timeout)
     private int _backoffEnded;
 
     public RestartPolicy? Restart { get; } = restart;
+
+    /// <summary>The task's activity, when a listener is attached; it spans every attempt.</summary>
+    public System.Diagnostics.Activity? Activity;
+
+    /// <summary>The task's node in the concurrency limiter's queue while it waits there.</summary>
+    public LinkedListNode<SupervisedTask>? QueueNode;
+
+    /// <summary>Whether the task holds a place of the limiter's bounded queue, to give back when it leaves the queue.</summary>
+    public bool HoldsQueueRoom;
 
     public TimeSpan? Timeout { get; } = timeout;
 
