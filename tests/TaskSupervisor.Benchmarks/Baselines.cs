@@ -60,9 +60,9 @@ internal static class FireAndForget
     /// <param name="task">The work, already started.</param>
     /// <param name="onException">Receives the fault.</param>
     /// <param name="onEnded">The benchmark's countdown: async void cannot be awaited.</param>
-#pragma warning disable VSTHRD100 // Async void is the point of this baseline.
+#pragma warning disable TS0002 // deliberately async void: it is the point of this baseline
     public static async void SafeFireAndForget(Task task, Action<Exception> onException, Action onEnded)
-#pragma warning restore VSTHRD100
+#pragma warning restore TS0002
     {
         try
         {
