@@ -39,11 +39,18 @@ public partial class Program
         builder.Services.AddSingleton<FailedJobs>();
         builder.Services.AddSingleton<MonitorCleanups>();
 
+        // The load jobs' balance is printed at the end of the shutdown drain, except in the tour, which prints its own.
+        builder.Services.AddSingleton(new JobAccounting { Output = tour ? null : Console.Out });
+
         builder.Services.AddTaskSupervisor(o => o.ShutdownTimeout = DemoTimings.ShutdownTimeout);
 
-        // The dead-letter callback needs a service, so it is configured through the options pipeline.
+        // The dead-letter callback and the load jobs' accounting need services, so they are configured through the options pipeline.
         builder.Services.AddOptions<TaskSupervisorOptions>()
-            .Configure<FailedJobs>(static (o, failedJobs) => o.OnTaskEnded += failedJobs.Record);
+            .Configure<FailedJobs, JobAccounting>(static (o, failedJobs, accounting) =>
+            {
+                o.OnTaskEnded += failedJobs.Record;
+                o.OnTaskEnded += accounting.Record;
+            });
 
         builder.Services.AddSingleton<DrainOnShutdown>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<DrainOnShutdown>());
@@ -54,6 +61,7 @@ public partial class Program
         app.MapSilentFailures();
         app.MapLeakedTasks();
         app.MapGet("/status", DemoStatus.Create);
+        app.MapLoadJobs();
 
         return app;
     }

@@ -192,6 +192,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops the wait.</param>
     /// <returns>A task that completes when those tasks have ended and their callbacks have run.</returns>
+    /// <remarks>Called from inside a supervised task, it waits for that task too: only <paramref name="cancellationToken"/> can end that wait.</remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     Task WhenIdleAsync(CancellationToken cancellationToken = default);
 
@@ -209,6 +210,11 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// run, except the <see cref="DrainReport.Stragglers"/>: tasks still running at the deadline, each logged by key and
     /// name. A task that ignores its token cannot be stopped; the drain never waits past its deadline for one.
     /// </returns>
+    /// <remarks>
+    /// Awaited from inside a supervised task, a drain waits for that task too, which is awaiting the drain: it returns at
+    /// its deadline with the caller as a straggler (with an infinite timeout, never). To shut down from inside, start the
+    /// drain without awaiting it and return on your token.
+    /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the drain ended.</exception>
     Task<DrainReport> DrainAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default);

@@ -400,7 +400,6 @@ public class SupervisedTask : IThreadPoolWorkItem
                 SupervisorActivities.Restarting(extras.Activity, exception, extras.RestartCount, delay);
             }
 
-            Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
             if (extras.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
                 Schedule();
@@ -418,6 +417,9 @@ public class SupervisedTask : IThreadPoolWorkItem
         RestartMode.OnFailure => status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut,
         _ => false,
     };
+
+    /// <summary>The task now waits out a restart delay: pending until its next attempt.</summary>
+    internal void EnterBackoff() => Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
     internal void EndBackoff()

@@ -96,10 +96,13 @@ public sealed class DrainTests
         harness.Time.Advance(TimeSpan.FromSeconds(4));
         token.IsCancellationRequested.Should().BeFalse("the grace period has not elapsed");
 
-        // Move the clock only until the grace period ends: then the task ends on its own, well before the deadline.
-        await harness.Time.AdvanceUntil(() => drain.IsCompleted, TimeSpan.FromSeconds(1), () => !token.IsCancellationRequested);
-        DrainReport report = await drain;
-        token.IsCancellationRequested.Should().BeTrue();
+        // The grace period ends; the drain then cancels the token (on the thread pool) and the task ends, long before the
+        // deadline: the clock need not move again.
+        var cancelled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        token.Register(() => cancelled.SetResult());
+        harness.Time.Advance(TimeSpan.FromSeconds(1));
+        await cancelled.Task.Within();
+        DrainReport report = await drain.Within();
         report.Canceled.Should().Be(1);
         report.IsComplete.Should().BeTrue();
     }
@@ -172,12 +175,15 @@ public sealed class DrainTests
     {
         await using var harness = new Harness();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        harness.Supervisor.Run("k", async ct => { started.SetResult(); await Task.Delay(Timeout.Infinite, ct); });
+        var oldMayEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run("k", async _ => { started.SetResult(); await oldMayEnd.Task; }); // slow to stop: ignores its token
         await started.Task.Within();
         bool ran = false;
         SupervisedTask pending = harness.Supervisor.Run("k", _ => { ran = true; return Task.CompletedTask; }, new TaskOptions { IfKeyRunning = KeyConflictBehavior.Replace });
 
-        await harness.Supervisor.DrainAsync().Within();
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync();
+        oldMayEnd.SetResult(); // the old task ends after the drain began: its replacement must not start
+        await drain.Within();
 
         ran.Should().BeFalse();
         pending.Status.Should().Be(SupervisedTaskStatus.Canceled);

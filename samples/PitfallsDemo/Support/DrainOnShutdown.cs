@@ -6,7 +6,7 @@ namespace PitfallsDemo.Support;
 /// Drains the supervisor when the host stops, after the server has stopped taking requests, and keeps the report. The
 /// container's disposal would drain it anyway; draining here gives the app the <see cref="DrainReport"/> to log and show.
 /// </summary>
-internal sealed partial class DrainOnShutdown(ITaskSupervisor supervisor, ILogger<DrainOnShutdown> logger) : IHostedLifecycleService
+internal sealed partial class DrainOnShutdown(ITaskSupervisor supervisor, JobAccounting jobs, ILogger<DrainOnShutdown> logger) : IHostedLifecycleService
 {
     private readonly TaskCompletionSource<DrainReport> _report = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -29,6 +29,15 @@ internal sealed partial class DrainOnShutdown(ITaskSupervisor supervisor, ILogge
     {
         DrainReport report = await supervisor.DrainAsync(cancellationToken: cancellationToken).ConfigureAwait(false);
         LogDrained(logger, report.TasksAtStart, report.Canceled, report.Stragglers.Count, report.Elapsed.TotalMilliseconds);
+
+        // One machine-readable line, written straight to the output and flushed, so that a process that exits next
+        // cannot lose it in a logger's queue: tests/PitfallsDemo.Tests/RealProcessShutdownTests.cs reads it.
+        if (jobs.Output is { } output)
+        {
+            await output.WriteLineAsync(jobs.Describe(report)).ConfigureAwait(false);
+            await output.FlushAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         _report.TrySetResult(report);
     }
 

@@ -15,6 +15,9 @@ internal static class DemoTimings
     /// <summary>How long the fixed stop route waits for a monitor to end.</summary>
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>A load job (<c>POST /fixed/jobs</c>) completes or faults after up to twice this, at random; a looping one wakes this often.</summary>
+    public static readonly TimeSpan JobDelay = TimeSpan.FromMilliseconds(250);
+
     /// <summary>The supervisor's drain deadline when the app shuts down.</summary>
     public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(5);
 }

@@ -110,6 +110,10 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
         Volatile.Write(ref _backoffEnded, Arming);
         _backoffCancellation = cancellation.UnsafeRegister(static s => ((SupervisedTask)s!).EndBackoff(), task);
         _backoffTimer = time.CreateTimer(static s => ((SupervisedTask)s!).EndBackoff(), task, delay, System.Threading.Timeout.InfiniteTimeSpan);
+
+        // Pending only once the timer exists, and still while arming: whoever sees the task pending may rely on its
+        // backoff being armed (tests advance a fake clock on that), and no early end can schedule it before it is pending.
+        task.EnterBackoff();
         return Interlocked.CompareExchange(ref _backoffEnded, Waiting, Arming) == EndedWhileArming;
     }
 

@@ -74,7 +74,7 @@ public sealed class ActivityTests : IDisposable
         SupervisedTask task = harness.Supervisor.Run(key, _ => Interlocked.Increment(ref attempts) < 3 ? throw new InvalidOperationException("flaky") : Task.CompletedTask,
             new TaskOptions { Restart = new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(1), Jitter = 0 } });
 
-        await harness.Time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending);
+        await harness.Time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending && harness.Time.ArmedTimers > 0);
 
         Activity activity = _stopped.Should().ContainSingle(a => (string?)a.GetTagItem(TaskSupervisorDiagnostics.TaskKeyTag) == key).Which;
         activity.Events.Count(e => e.Name == "task_supervisor.restart").Should().Be(2);

@@ -8,7 +8,7 @@ namespace TaskSupervision.Tests.Diagnostics;
 public sealed class MetricsTests : IDisposable
 {
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly FakeTimeProvider _time = new();
+    private readonly TrackingTimeProvider _time = new(DateTimeOffset.UnixEpoch);
 
     private IMeterFactory MeterFactory => _services.GetRequiredService<IMeterFactory>();
 
@@ -94,7 +94,7 @@ public sealed class MetricsTests : IDisposable
         var policy = new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(1), Jitter = 0, MaxRestarts = 2 };
 
         SupervisedTask task = supervisor.Run(_ => throw new InvalidOperationException("down"), new TaskOptions { Restart = policy });
-        await _time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending);
+        await _time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending && _time.ArmedTimers > 0);
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         SupervisedTask slow = supervisor.Run(async ct => { started.SetResult(); await Task.Delay(Timeout.Infinite, ct); }, new TaskOptions { Timeout = TimeSpan.FromSeconds(1) });
         await started.Task.Within();

@@ -28,7 +28,9 @@ public sealed class ConcurrencyLimitTests
             await tasks[i].Task.Within();
         }
 
-        startOrder.Should().Equal(0, 1, 2, 3, 4);
+        // The first two got run slots at once and raced to the thread pool; the queued ones started in order.
+        startOrder.Take(2).Should().BeEquivalentTo([0, 1]);
+        startOrder.Skip(2).Should().Equal(2, 3, 4);
         harness.Supervisor.PendingCount.Should().Be(0);
     }
 

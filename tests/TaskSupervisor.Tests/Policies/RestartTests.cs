@@ -45,7 +45,7 @@ public sealed class RestartTests
             Interlocked.Increment(ref attempts);
             throw new InvalidOperationException("down");
         }, new TaskOptions { Restart = policy });
-        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 5, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending);
+        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 5, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending && harness.Time.ArmedTimers > 0);
         task.Cancel();
 
         harness.LogsWithEvent("TaskRestarting").Take(4).Select(r => r.State("DelayMs"))
@@ -78,7 +78,7 @@ public sealed class RestartTests
 
         SupervisedTask task = harness.Supervisor.Run("doomed", _ => throw new InvalidOperationException($"failure {Interlocked.Increment(ref attempts)}"),
             new TaskOptions { Restart = policy, Name = "doomed" });
-        await harness.Time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending);
+        await harness.Time.AdvanceUntil(() => task.Task.IsCompleted, TimeSpan.FromMilliseconds(500), () => task.Status == SupervisedTaskStatus.Pending && harness.Time.ArmedTimers > 0);
 
         attempts.Should().Be(4, "the first run and three restarts");
         task.Status.Should().Be(SupervisedTaskStatus.Faulted);
@@ -101,7 +101,7 @@ public sealed class RestartTests
 
         SupervisedTask task = harness.Supervisor.Run(_ => throw new InvalidOperationException($"failure {Interlocked.Increment(ref attempts)}"),
             new TaskOptions { Restart = policy });
-        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 6, TimeSpan.FromSeconds(1), () => task.Status == SupervisedTaskStatus.Pending);
+        await harness.Time.AdvanceUntil(() => Volatile.Read(ref attempts) >= 6, TimeSpan.FromSeconds(1), () => task.Status == SupervisedTaskStatus.Pending && harness.Time.ArmedTimers > 0);
 
         task.Status.Should().NotBe(SupervisedTaskStatus.Faulted, "restarts 10 s apart never pass 2 within 15 s");
         task.Cancel();
