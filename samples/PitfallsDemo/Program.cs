@@ -1,6 +1,8 @@
 using PitfallsDemo;
 using PitfallsDemo.Pitfalls;
 using PitfallsDemo.Support;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
 using TaskSupervision;
 
 if (args.Contains("--tour"))
@@ -42,7 +44,19 @@ public partial class Program
         // The load jobs' balance is printed at the end of the shutdown drain, except in the tour, which prints its own.
         builder.Services.AddSingleton(new JobAccounting { Output = tour ? null : Console.Out });
 
+        // Drains every supervisor inside the host's stop, before the container is disposed. Registered before the app's
+        // own hosted services, so that they stop first (hosted services stop in reverse order).
+        builder.Services.AddTaskSupervisorHosting();
         builder.Services.AddTaskSupervisor(o => o.ShutdownTimeout = DemoTimings.ShutdownTimeout);
+        builder.Services.AddHealthChecks().AddTaskSupervisor();
+
+        // `-- --otel`: export the supervisor's metrics and traces (and the requests', to see the links) to the console.
+        if (args.Contains("--otel"))
+        {
+            builder.Services.AddOpenTelemetry()
+                .WithTracing(t => t.AddSource(TaskSupervisorDiagnostics.ActivitySourceName, "Microsoft.AspNetCore").AddConsoleExporter())
+                .WithMetrics(m => m.AddMeter(TaskSupervisorDiagnostics.MeterName).AddConsoleExporter());
+        }
 
         // The dead-letter callback and the load jobs' accounting need services, so they are configured through the options pipeline.
         builder.Services.AddOptions<TaskSupervisorOptions>()
@@ -61,6 +75,7 @@ public partial class Program
         app.MapSilentFailures();
         app.MapLeakedTasks();
         app.MapGet("/status", DemoStatus.Create);
+        app.MapHealthChecks("/health");
         app.MapLoadJobs();
 
         return app;

@@ -31,6 +31,7 @@ internal static class Tour
             }
         }
 
+        using var telemetry = new TelemetryWitness();
         WebApplication app = Program.BuildApp(["--urls=http://127.0.0.1:0"], tour: true);
         await using (app.ConfigureAwait(false))
         {
@@ -118,7 +119,14 @@ internal static class Tour
 
             // Shutdown
             Say();
-            Say("Shutdown: the host stops; the supervisor is drained (DrainAsync, from the app's DrainOnShutdown service).");
+            Say("Health: GET /health (TaskSupervisor.HealthChecks: faults in the last 5 minutes, overdue tasks, queue)");
+            using (HttpResponseMessage health = await http.GetAsync("/health", cancellationToken).ConfigureAwait(false))
+            {
+                Say($"  GET /health -> {(int)health.StatusCode} {await health.Content.ReadAsStringAsync(cancellationToken).ConfigureAwait(false)}");
+            }
+
+            Say();
+            Say("Shutdown: the host stops; TaskSupervisor.Hosting drains the supervisor inside the host's stop.");
             int cleanupsBefore = journal.Records.Count(r => r.EventName == "MonitorCleanedUp");
             await app.StopAsync(cancellationToken).ConfigureAwait(false);
             DrainReport report = await app.Services.GetRequiredService<DrainOnShutdown>().Report.WaitAsync(WaitLimit, cancellationToken).ConfigureAwait(false);
@@ -139,6 +147,19 @@ internal static class Tour
             Say($"  broken: {zombiesAfterStop} monitor loops still running after the host stopped; only the process exit ends them.");
             await ZombieLoops.PullKillSwitchAsync(cancellationToken).WaitAsync(WaitLimit, cancellationToken).ConfigureAwait(false);
             Say("  (the tour now pulls its demo-only kill switch, which the broken routes never offer: 0 loops left)");
+
+            Say();
+            Say("What OpenTelemetry would export (run with -- --otel for the console exporter):");
+            Say($"  {TaskSupervisorDiagnostics.TasksStarted} = {telemetry.Sum(TaskSupervisorDiagnostics.TasksStarted)}; " +
+                $"{TaskSupervisorDiagnostics.TasksEnded}: completed {telemetry.Sum(TaskSupervisorDiagnostics.TasksEnded, "completed")}, " +
+                $"faulted {telemetry.Sum(TaskSupervisorDiagnostics.TasksEnded, "faulted")}, canceled {telemetry.Sum(TaskSupervisorDiagnostics.TasksEnded, "canceled")}; " +
+                $"{TaskSupervisorDiagnostics.TasksRunning} now {telemetry.Sum(TaskSupervisorDiagnostics.TasksRunning)}");
+            Say($"  {TaskSupervisorDiagnostics.DrainDuration} = {telemetry.Sum(TaskSupervisorDiagnostics.DrainDuration) * 1000:0.#} ms");
+            (System.Diagnostics.Activity? emailTask, System.Diagnostics.Activity? request) = telemetry.FindTrace("email:bob@");
+            Check(emailTask is not null && request is not null, "the email task's trace links to the request that started it");
+            Say($"  trace: '{emailTask?.DisplayName}' ({emailTask?.Status}, trace {emailTask?.TraceId.ToHexString()[..8]}...) " +
+                $"links to the request span '{request?.DisplayName}' (trace {request?.TraceId.ToHexString()[..8]}...)");
+            Check(telemetry.Sum(TaskSupervisorDiagnostics.TasksEnded, "faulted") >= 1, "the metrics count the email fault");
         }
 
         Say();
