@@ -62,19 +62,16 @@ internal sealed class SupervisorMetrics
         _ => "faulted",
     };
 
-    // Each Record method costs one Enabled check per instrument when nobody listens. A listener's callback is user code:
-    // whatever it throws is swallowed, because metrics must never stop a task from ending or a start from returning.
+    // Each Record method costs one Enabled check per instrument when nobody listens, and allocates nothing: the work is in
+    // a separate method, never in a lambda (a lambda capturing the parameters would allocate its closure on every call,
+    // listener or not). A listener's callback is user code: whatever it throws is swallowed, because metrics must never
+    // stop a task from ending or a start from returning.
 
     public void RecordAccepted(string supervisor, string? taskName)
     {
         if (Started.Enabled || Pending.Enabled)
         {
-            Contained(() =>
-            {
-                TagList tags = Tags(supervisor, taskName);
-                Started.Add(1, tags);
-                Pending.Add(1, tags);
-            });
+            Record(Kind.Accepted, supervisor, taskName);
         }
     }
 
@@ -82,12 +79,7 @@ internal sealed class SupervisorMetrics
     {
         if (Running.Enabled || Pending.Enabled)
         {
-            Contained(() =>
-            {
-                TagList tags = Tags(supervisor, taskName);
-                Pending.Add(-1, tags);
-                Running.Add(1, tags);
-            });
+            Record(Kind.Running, supervisor, taskName);
         }
     }
 
@@ -95,13 +87,7 @@ internal sealed class SupervisorMetrics
     {
         if (Running.Enabled || Pending.Enabled || Restarts.Enabled)
         {
-            Contained(() =>
-            {
-                TagList tags = Tags(supervisor, taskName);
-                Running.Add(-1, tags);
-                Pending.Add(1, tags);
-                Restarts.Add(1, tags);
-            });
+            Record(Kind.Restart, supervisor, taskName);
         }
     }
 
@@ -109,19 +95,7 @@ internal sealed class SupervisorMetrics
     {
         if (Running.Enabled || Ended.Enabled || Duration.Enabled || GiveUps.Enabled)
         {
-            Contained(() =>
-            {
-                TagList tags = Tags(supervisor, taskName);
-                Running.Add(-1, tags);
-                if (gaveUp)
-                {
-                    GiveUps.Add(1, tags);
-                }
-
-                tags.Add(TaskSupervisorDiagnostics.OutcomeTag, Outcome(status));
-                Ended.Add(1, tags);
-                Duration.Record(elapsed.TotalSeconds, tags);
-            });
+            Record(gaveUp ? Kind.EndedGaveUp : Kind.Ended, supervisor, taskName, status, elapsed.TotalSeconds);
         }
     }
 
@@ -129,7 +103,7 @@ internal sealed class SupervisorMetrics
     {
         if (CallbackFailures.Enabled)
         {
-            Contained(() => CallbackFailures.Add(1, Tags(supervisor, taskName)));
+            Record(Kind.CallbackFailure, supervisor, taskName);
         }
     }
 
@@ -137,28 +111,69 @@ internal sealed class SupervisorMetrics
     {
         if (DrainDuration.Enabled || DrainStragglers.Enabled)
         {
-            Contained(() =>
-            {
-                TagList tags = Tags(supervisor, taskName: null);
-                DrainDuration.Record(elapsed.TotalSeconds, tags);
-                if (stragglers > 0)
-                {
-                    DrainStragglers.Add(stragglers, tags);
-                }
-            });
+            Record(Kind.Drain, supervisor, taskName: null, value: elapsed.TotalSeconds, count: stragglers);
         }
     }
 
-    private static void Contained(Action record)
+    private void Record(Kind kind, string supervisor, string? taskName, SupervisedTaskStatus status = default, double value = 0, int count = 0)
     {
         try
         {
-            record();
+            TagList tags = Tags(supervisor, taskName);
+            switch (kind)
+            {
+                case Kind.Accepted:
+                    Started.Add(1, tags);
+                    Pending.Add(1, tags);
+                    break;
+                case Kind.Running:
+                    Pending.Add(-1, tags);
+                    Running.Add(1, tags);
+                    break;
+                case Kind.Restart:
+                    Running.Add(-1, tags);
+                    Pending.Add(1, tags);
+                    Restarts.Add(1, tags);
+                    break;
+                case Kind.Ended or Kind.EndedGaveUp:
+                    Running.Add(-1, tags);
+                    if (kind == Kind.EndedGaveUp)
+                    {
+                        GiveUps.Add(1, tags);
+                    }
+
+                    tags.Add(TaskSupervisorDiagnostics.OutcomeTag, Outcome(status));
+                    Ended.Add(1, tags);
+                    Duration.Record(value, tags);
+                    break;
+                case Kind.CallbackFailure:
+                    CallbackFailures.Add(1, tags);
+                    break;
+                case Kind.Drain:
+                    DrainDuration.Record(value, tags);
+                    if (count > 0)
+                    {
+                        DrainStragglers.Add(count, tags);
+                    }
+
+                    break;
+            }
         }
         catch (Exception)
         {
             // See above: a throwing listener is its own problem, never the supervised task's.
         }
+    }
+
+    private enum Kind
+    {
+        Accepted,
+        Running,
+        Restart,
+        Ended,
+        EndedGaveUp,
+        CallbackFailure,
+        Drain,
     }
 
     public static TagList Tags(string supervisor, string? taskName)
