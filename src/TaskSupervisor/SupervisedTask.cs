@@ -114,6 +114,7 @@ public class SupervisedTask : IThreadPoolWorkItem
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;
     internal bool IsRegistered;
+    internal byte RegistryStripe;
 
     // Whether the task holds one of the concurrency limiter's run slots; set by its single dispatch, read at its end.
     internal bool HoldsRunSlot;

@@ -5,8 +5,9 @@ namespace TaskSupervision.Internal;
 
 /// <summary>
 /// Every task a supervisor tracks, so that a drain can cancel them and report stragglers. Tasks are kept in intrusive
-/// doubly linked lists (the links live in the handle, so tracking allocates nothing) spread over stripes chosen by task id:
-/// two threads starting or ending tasks at once almost never take the same lock, and there is no global lock.
+/// doubly linked lists (the links live in the handle, so tracking allocates nothing) spread over stripes chosen by the
+/// starting thread: a thread that starts many tasks keeps adding to the same stripe (its lock and head stay in that
+/// core's cache), two threads starting at once almost never share a lock, and there is no global lock.
 /// </summary>
 internal sealed class TaskRegistry
 {
@@ -15,7 +16,7 @@ internal sealed class TaskRegistry
 
     public TaskRegistry()
     {
-        int count = (int)BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, Environment.ProcessorCount * 4));
+        int count = (int)Math.Min(256, BitOperations.RoundUpToPowerOf2((uint)Math.Max(8, Environment.ProcessorCount * 4)));
         _stripes = new Stripe[count];
         for (int i = 0; i < count; i++)
         {
@@ -27,6 +28,8 @@ internal sealed class TaskRegistry
 
     public void Add(SupervisedTask task)
     {
+        // The stripe is remembered in the handle (a byte in the padding after its status) for the removal.
+        task.RegistryStripe = (byte)(Environment.CurrentManagedThreadId & _mask);
         Stripe stripe = StripeOf(task);
         lock (stripe)
         {
@@ -92,7 +95,7 @@ internal sealed class TaskRegistry
         return tasks;
     }
 
-    private Stripe StripeOf(SupervisedTask task) => _stripes[(int)task.Id & _mask];
+    private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
 
     private sealed class Stripe
     {
