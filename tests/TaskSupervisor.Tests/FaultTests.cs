@@ -75,7 +75,7 @@ public sealed class FaultTests
         using var own = new CancellationTokenSource();
         own.Cancel();
 
-        SupervisedTask task = harness.Supervisor.Run(_ => Task.Delay(1000, own.Token));
+        SupervisedTask task = harness.Supervisor.Run(_ => Task.Delay(Timeout.Infinite, own.Token));
         await task.Task.ContinueWith(_ => { }, TaskScheduler.Default).Within();
 
         task.Status.Should().Be(SupervisedTaskStatus.Faulted);
