@@ -224,20 +224,16 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <inheritdoc />
-    public async Task WhenIdleAsync(CancellationToken cancellationToken = default)
+    public Task WhenIdleAsync(CancellationToken cancellationToken = default)
     {
         if (Count == 0)
         {
-            return;
+            return Task.CompletedTask;
         }
 
-        foreach (SupervisedTask task in _registry.Snapshot())
-        {
-            if (!task.IsEnded)
-            {
-                await WaitAsync(task.Task, Timeout.InfiniteTimeSpan, cancellationToken).ConfigureAwait(false);
-            }
-        }
+        // A cancelled wait leaves its waiter attached until those tasks end: one small object, never a task.
+        Task idle = _registry.WhenIdle();
+        return cancellationToken.CanBeCanceled && !idle.IsCompleted ? idle.WaitAsync(cancellationToken) : idle;
     }
 
     /// <inheritdoc />
