@@ -108,8 +108,6 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     internal bool IsEnded => Volatile.Read(ref _status) >= (int)SupervisedTaskStatus.RanToCompletion;
 
-    internal long StartTimestamp => _startTimestamp;
-
     // Links of the supervisor's task registry, guarded by the lock of the stripe that holds this task.
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;

@@ -41,13 +41,9 @@ internal sealed class ConcurrencyLimiter
         _maxPending = maxPending;
     }
 
-    public int Running => Volatile.Read(ref _running);
-
     public int Pending => Volatile.Read(ref _queued);
 
     public int MaxPending => _maxPending ?? int.MaxValue;
-
-    public bool IsBounded => _maxPending is not null;
 
     private object Lock => _queue;
 

@@ -36,6 +36,10 @@ internal static partial class Log
         Message = "Supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} was still running {AgeMs:0.#} ms after it started when the drain timed out")]
     public static partial void DrainStraggler(ILogger logger, long taskId, string? taskKey, string? taskName, string supervisor, double ageMs);
 
+    [LoggerMessage(EventId = 8, EventName = "CancellationCallbackFailed", Level = LogLevel.Warning,
+        Message = "A callback registered on the cancellation token of supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} threw")]
+    public static partial void CancellationCallbackFailed(ILogger logger, Exception exception, long taskId, string? taskKey, string? taskName, string supervisor);
+
     [LoggerMessage(EventId = 9, EventName = "TaskTimedOut", Level = LogLevel.Error,
         Message = "Supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} timed out after {ElapsedMs:0.#} ms")]
     public static partial void TaskTimedOut(ILogger logger, Exception exception, long taskId, string? taskKey, string? taskName, string supervisor, double elapsedMs);
@@ -47,8 +51,4 @@ internal static partial class Log
     [LoggerMessage(EventId = 11, EventName = "TaskGaveUp", Level = LogLevel.Error,
         Message = "Supervisor {Supervisor} gave up on task {TaskId} (key {TaskKey}, name {TaskName}) after {RestartCount} restart(s) within its restart window")]
     public static partial void TaskGaveUp(ILogger logger, Exception exception, long taskId, string? taskKey, string? taskName, string supervisor, int restartCount);
-
-    [LoggerMessage(EventId = 8, EventName = "CancellationCallbackFailed", Level = LogLevel.Warning,
-        Message = "A callback registered on the cancellation token of supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} threw")]
-    public static partial void CancellationCallbackFailed(ILogger logger, Exception exception, long taskId, string? taskKey, string? taskName, string supervisor);
 }
