@@ -4,12 +4,28 @@ namespace TaskSupervision.Internal;
 
 internal static class Guard
 {
-    /// <summary>Accepts zero, a positive span, or <see cref="Timeout.InfiniteTimeSpan"/>.</summary>
+    /// <summary>
+    /// The longest finite timeout or delay the API accepts: <see cref="uint.MaxValue"/> - 1 milliseconds (about 49.7
+    /// days), the limit of .NET's timers and of <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>.
+    /// </summary>
+    /// <remarks>
+    /// The one rule for every timeout in the API: zero, a positive span up to this limit, or
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> where waiting forever is meaningful. Anything else is
+    /// rejected where it is given (a method argument at the call; an options value by options validation), so that no
+    /// accepted value can fail later on a thread-pool thread.
+    /// </remarks>
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
+
+    /// <summary>Whether <paramref name="value"/> is zero, positive up to <see cref="MaxTimeout"/>, or (if allowed) infinite.</summary>
+    public static bool IsValidTimeout(TimeSpan value, bool allowInfinite = true) =>
+        (value >= TimeSpan.Zero && value <= MaxTimeout) || (allowInfinite && value == System.Threading.Timeout.InfiniteTimeSpan);
+
+    /// <summary>Accepts zero, a positive span up to <see cref="MaxTimeout"/>, or <see cref="Timeout.InfiniteTimeSpan"/>.</summary>
     public static TimeSpan Timeout(TimeSpan value, [CallerArgumentExpression(nameof(value))] string? paramName = null)
     {
-        if (value < TimeSpan.Zero && value != System.Threading.Timeout.InfiniteTimeSpan)
+        if (!IsValidTimeout(value))
         {
-            throw new ArgumentOutOfRangeException(paramName, value, "The timeout must be zero, positive, or Timeout.InfiniteTimeSpan.");
+            throw new ArgumentOutOfRangeException(paramName, value, $"The timeout must be zero, positive up to {MaxTimeout} (the limit of .NET timers), or Timeout.InfiniteTimeSpan.");
         }
 
         return value;
