@@ -31,6 +31,49 @@ internal static class Guard
         return value;
     }
 
+    /// <summary>
+    /// The last-resort check of <see cref="TaskOptions.Timeout"/> at a start: positive up to <see cref="MaxTimeout"/>;
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> means no timeout.
+    /// </summary>
+    /// <returns>The timeout to arm, or <see langword="null"/> for none.</returns>
+    public static TimeSpan? TaskTimeout(TimeSpan? timeout, string paramName)
+    {
+        if (timeout is not TimeSpan value || value == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        if (value <= TimeSpan.Zero || value > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"TaskOptions.Timeout must be positive up to {MaxTimeout} (the limit of .NET timers), Timeout.InfiniteTimeSpan or null.");
+        }
+
+        return value;
+    }
+
+    /// <summary>The last-resort check of a restart policy's delays at a start: no backoff may exceed what a timer takes.</summary>
+    public static void RestartDelays(RestartPolicy policy, string paramName)
+    {
+        if (policy.InitialDelay < TimeSpan.Zero || policy.InitialDelay > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, policy.InitialDelay, $"RestartPolicy.InitialDelay must be zero or positive up to {MaxTimeout} (the limit of .NET timers).");
+        }
+
+        if (policy.MaxDelay < TimeSpan.Zero || policy.MaxDelay > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, policy.MaxDelay, $"RestartPolicy.MaxDelay must be zero or positive up to {MaxTimeout} (the limit of .NET timers).");
+        }
+    }
+
+    /// <summary>Rejects a <see cref="KeyConflictBehavior"/> value that is not defined, instead of treating it as one that is.</summary>
+    public static void Behavior(KeyConflictBehavior behavior, string paramName)
+    {
+        if ((uint)behavior > (uint)KeyConflictBehavior.Enqueue)
+        {
+            throw new ArgumentOutOfRangeException(paramName, behavior, "TaskOptions.IfKeyRunning is not a defined KeyConflictBehavior.");
+        }
+    }
+
     public static void Key(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
     {
         ArgumentNullException.ThrowIfNull(key, paramName);
