@@ -211,11 +211,15 @@ public class SupervisedTask
     /// <inheritdoc />
     public override string ToString() => $"SupervisedTask #{Id} key={Key ?? "-"} name={Name ?? "-"} {Status}";
 
-    internal SupervisedTaskInfo ToInfo(long now) =>
-        new(Id, Key, Name, Status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now));
+    internal SupervisedTaskInfo ToInfo(long now) => ToInfo(now, Status);
+
+    internal SupervisedTaskInfo ToInfo(long now, SupervisedTaskStatus status) =>
+        new(Id, Key, Name, status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now), RestartCount, LastException);
 
     /// <summary>Queues the task on the thread pool. Never runs the work on the caller's thread.</summary>
+#pragma warning disable TS0001 // the supervisor's own scheduling: this work item runs the tracked task itself
     internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(_cancellation, preferLocal: true);
+#pragma warning restore TS0001
 
     /// <summary>
     /// Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended; if this task is cancelled
@@ -329,7 +333,7 @@ public class SupervisedTask
             return;
         }
 
-        _work = null;
+        ReleaseWork();
         _context = null;
         Publish(SupervisedTaskStatus.Canceled, exception: null, admitted);
     }
@@ -340,6 +344,9 @@ public class SupervisedTask
     private protected virtual void OnRanToCompletion(Task work)
     {
     }
+
+    /// <summary>Drops the work (and, in a derived handle, its state) once the task will never run again.</summary>
+    private protected virtual void ReleaseWork() => _work = null;
 
     private protected virtual object CreateCompletionSource() => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -510,8 +517,13 @@ public class SupervisedTask
     };
 
     /// <summary>The task now waits out a restart delay: pending until its next attempt.</summary>
-    internal void EnterBackoff() =>
+    internal void EnterBackoff()
+    {
+        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too. Only from running: a
+        // task that is ending (the last-resort net) keeps its status word to itself.
+        _owner.OnLeftRunning(this);
         Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
+    }
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
     internal void EndBackoff()
@@ -605,7 +617,7 @@ public class SupervisedTask
             return;
         }
 
-        _work = null;
+        ReleaseWork();
         _context = null;
         TaskExtras? extras = _extras;
         TimeSpan elapsed = TimeSpan.Zero;
@@ -644,7 +656,11 @@ public class SupervisedTask
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.
-        Interlocked.Exchange(ref _status, (int)status);
+        if ((Interlocked.Exchange(ref _status, (int)status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
+        {
+            _owner.OnLeftRunning(this);
+        }
+
         object? completion = Volatile.Read(ref _completion);
         if (completion is not null)
         {

@@ -18,7 +18,7 @@ namespace TaskSupervision;
 /// Keyed work adds one <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> operation.</para>
 /// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
 /// </remarks>
-public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
+public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 {
     private const long ClosedBit = 1;
     private const long CountUnit = 2;
@@ -111,9 +111,8 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
 
     /// <inheritdoc />
     public DrainReport? LastDrainReport => Volatile.Read(ref _lastDrainReport);
-
-    /// <summary>Whether a drain has begun.</summary>
-    internal bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
+    /// <inheritdoc />
+    public bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
 
     internal ConcurrencyLimiter? Limiter { get; }
 
@@ -270,7 +269,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             drain = Interlocked.CompareExchange(ref _drain, created, null) ?? created;
             if (drain == created)
             {
+#pragma warning disable TS0005 // the drain reports through 'created', which every DisposeAsync caller awaits; it cannot fault
                 _ = RunDrainAsync(created, deadline);
+#pragma warning restore TS0005
             }
         }
 
@@ -339,7 +340,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
 
     /// <summary>The task's work is about to run (it was pending).</summary>
-    internal void OnRunning(SupervisedTask task) => Metrics.RecordRunning(Name, task.Name);
+    internal void OnRunning(SupervisedTask task)
+    {
+        _registry.OnRunning(task);
+        Metrics.RecordRunning(Name, task.Name);
+    }
+
+    /// <summary>The task's attempt ended: it ended or waits out a restart delay.</summary>
+    internal void OnLeftRunning(SupervisedTask task) => _registry.OnLeftRunning(task);
 
     internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay) =>
         _reporter.Restarting(task, exception, restartCount, delay);
