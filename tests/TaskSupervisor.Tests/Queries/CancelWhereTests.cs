@@ -89,7 +89,7 @@ public sealed class CancelWhereTests
         Task<CancelWhereResult> cancel = harness.Supervisor.CancelWhereAsync(k => { seen.Add(k); return true; }, TimeSpan.Zero);
 
         cancel.IsCompletedSuccessfully.Should().BeTrue();
-        cancel.Result.Matched.Should().Be(0);
+        (await cancel).Matched.Should().Be(0);
         seen.Should().BeEmpty();
         unkeyed.IsCancellationRequested.Should().BeFalse();
         release.SetResult();
@@ -103,7 +103,7 @@ public sealed class CancelWhereTests
         SupervisedTask a = harness.Supervisor.Run("a", _ => release.Task);
         SupervisedTask b = harness.Supervisor.Run("b", _ => release.Task);
 
-        FluentActions.Invoking(() => { _ = harness.Supervisor.CancelWhereAsync(k => k == "b" ? throw new FormatException("bad predicate") : true, Timeout.InfiniteTimeSpan); })
+        FluentActions.Invoking(() => harness.Supervisor.CancelWhereAsync(k => k == "b" ? throw new FormatException("bad predicate") : true, Timeout.InfiniteTimeSpan).Should().NotBeNull())
             .Should().Throw<FormatException>();
 
         a.IsCancellationRequested.Should().BeFalse();
@@ -116,8 +116,8 @@ public sealed class CancelWhereTests
     {
         await using var harness = new Harness();
 
-        FluentActions.Invoking(() => { _ = harness.Supervisor.CancelWhereAsync(null!, TimeSpan.Zero); }).Should().Throw<ArgumentNullException>();
-        FluentActions.Invoking(() => { _ = harness.Supervisor.CancelWhereAsync(_ => true, TimeSpan.FromMilliseconds(-2)); }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => { _ = harness.Supervisor.CancelWhereAsync(_ => true, TaskSupervisorOptions.MaxTimeout + TimeSpan.FromMilliseconds(1)); }).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => harness.Supervisor.CancelWhereAsync(null!, TimeSpan.Zero).Should().NotBeNull()).Should().Throw<ArgumentNullException>();
+        FluentActions.Invoking(() => harness.Supervisor.CancelWhereAsync(_ => true, TimeSpan.FromMilliseconds(-2)).Should().NotBeNull()).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => harness.Supervisor.CancelWhereAsync(_ => true, TaskSupervisorOptions.MaxTimeout + TimeSpan.FromMilliseconds(1)).Should().NotBeNull()).Should().Throw<ArgumentOutOfRangeException>();
     }
 }
