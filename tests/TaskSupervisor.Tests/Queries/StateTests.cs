@@ -89,7 +89,7 @@ public sealed class StateTests
         harness.Supervisor.Count.Should().Be(1);
         harness.Supervisor.RunningCount.Should().Be(0);
         task.Cancel();
-        await Task.WhenAny(task.Task);
+        await harness.Supervisor.WhenIdleAsync().Within();
         harness.Supervisor.RunningCount.Should().Be(0);
     }
 
