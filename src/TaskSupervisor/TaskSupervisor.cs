@@ -66,7 +66,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         IReadOnlyList<string> problems = options.GetProblems();
         if (problems.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+            throw new ArgumentException("The task supervisor's options are invalid: " + string.Join(" ", problems), nameof(options));
         }
 
         Limiter = options.MaxConcurrency is int maxConcurrency ? new ConcurrencyLimiter(maxConcurrency, options.MaxPending) : null;

@@ -183,10 +183,12 @@ public sealed class ConcurrencyLimitTests
     }
 
     [Fact]
-    public void BadLimits_ThrowArgumentOutOfRangeException()
+    public void BadLimits_AreRejectedByTheConstructor_EachNamed_NotByTheSetters()
     {
-        FluentActions.Invoking(() => new TaskSupervisorOptions { MaxConcurrency = 0 }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new TaskSupervisorOptions { MaxPending = -1 }).Should().Throw<ArgumentOutOfRangeException>();
+        var options = new TaskSupervisorOptions { MaxConcurrency = 0, MaxPending = -1 };
+
+        FluentActions.Invoking(() => new TaskSupervisor(options)).Should().Throw<ArgumentException>().WithParameterName("options")
+            .Which.Message.Should().ContainAll("MaxConcurrency = 0", "MaxPending = -1");
     }
 
     [Fact]
