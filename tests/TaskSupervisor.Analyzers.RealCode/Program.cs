@@ -33,7 +33,7 @@ internal static class Program
         var analyzers = new AnalyzerFileReference(analyzerPath, new Loader())
             .GetAnalyzers(LanguageNames.CSharp)
             .ToImmutableArray();
-        var projects = ProjectInfo.Discover(checkout, includeTests);
+        var projects = ProjectInfo.Discover(checkout);
         var references = new References();
         var built = new Dictionary<string, MetadataReference>(StringComparer.Ordinal);
         var byRule = new SortedDictionary<string, int>(StringComparer.Ordinal);
@@ -42,8 +42,11 @@ internal static class Program
         var totalFiles = 0;
         var totalErrors = 0;
 
-        Console.WriteLine($"checkout {checkout}: {projects.Count} projects");
-        foreach (var project in ProjectInfo.InBuildOrder(projects))
+        // Test projects are compiled only when a project under analysis references them.
+        var analyzed = projects.Where(p => includeTests || !p.IsTest).ToList();
+        var needed = new HashSet<string>(analyzed.Select(p => p.Path).Concat(analyzed.SelectMany(ProjectInfo.Closure)), StringComparer.Ordinal);
+        Console.WriteLine($"checkout {checkout}: {projects.Count} projects, {analyzed.Count} analyzed");
+        foreach (var project in ProjectInfo.InBuildOrder(projects).Where(p => needed.Contains(p.Path)))
         {
             var compilation = Compile(project, references, built);
             built[project.Path] = compilation.ToMetadataReference();

@@ -40,7 +40,7 @@ internal sealed class ProjectInfo
 
     private static Dictionary<string, ProjectInfo> s_all = new(StringComparer.Ordinal);
 
-    public static List<ProjectInfo> Discover(string checkout, bool includeTests)
+    public static List<ProjectInfo> Discover(string checkout)
     {
         var files = System.IO.Directory.EnumerateFiles(checkout, "*.csproj", SearchOption.AllDirectories)
             .Where(p => !IsBuildOutput(p))
@@ -49,7 +49,6 @@ internal sealed class ProjectInfo
         var projectDirs = new HashSet<string>(files.Select(f => System.IO.Path.GetDirectoryName(f)!), StringComparer.Ordinal);
         var projects = files.Select(f => Read(f, checkout, projectDirs)).ToList();
         s_all = projects.ToDictionary(p => p.Path, StringComparer.Ordinal);
-        _ = includeTests;
         return projects;
     }
 
