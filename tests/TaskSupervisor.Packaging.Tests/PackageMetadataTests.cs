@@ -66,6 +66,11 @@ public sealed partial class PackageMetadataTests(PackedClone packed)
 
         // A package page shows the README alone: a relative link or image there points nowhere.
         RelativeLinks(own).Should().BeEmpty();
+
+        // And the project has no public home yet: a README names no address but the reader's own machine.
+        AbsoluteUrl().Matches(own).Select(m => m.Value)
+            .Where(url => !Uri.TryCreate(url, UriKind.Absolute, out Uri? uri) || !LoopbackHosts.Contains(uri.Host))
+            .Should().BeEmpty("a package README names no address the project does not own (no registry, no invented home)");
     }
 
     [Theory]
@@ -146,6 +151,11 @@ public sealed partial class PackageMetadataTests(PackedClone packed)
             .Concat(HtmlLink().Matches(markdown).Select(m => m.Groups["target"].Value))
             .Where(target => !target.StartsWith("https://", StringComparison.Ordinal))
             .ToList();
+
+    private static readonly HashSet<string> LoopbackHosts = ["localhost", "127.0.0.1", "[::1]"];
+
+    [GeneratedRegex(@"https?://[^\s)""'<>`]+", RegexOptions.IgnoreCase)]
+    private static partial Regex AbsoluteUrl();
 
     [GeneratedRegex(@"\]\(\s*<?(?<target>[^)\s>]+)")]
     private static partial Regex MarkdownLink();
