@@ -19,7 +19,7 @@ namespace TaskSupervision;
 /// Keyed work adds one <see cref="ConcurrentDictionary{TKey, TValue}"/> operation.</para>
 /// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
 /// </remarks>
-public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
+public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 {
     private const long ClosedBit = 1;
     private const long CountUnit = 2;
@@ -96,8 +96,8 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public int PendingCount => Limiter?.Pending ?? 0;
 
-    /// <summary>Whether a drain has begun.</summary>
-    internal bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
+    /// <inheritdoc />
+    public bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
 
     internal ConcurrencyLimiter? Limiter { get; }
 
@@ -316,7 +316,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
 
     /// <summary>The task's work is about to run (it was pending).</summary>
-    internal void OnRunning(SupervisedTask task) => Metrics.RecordRunning(Name, task.Name);
+    internal void OnRunning(SupervisedTask task)
+    {
+        _registry.OnRunning(task);
+        Metrics.RecordRunning(Name, task.Name);
+    }
+
+    /// <summary>The task's attempt ended: it ended or waits out a restart delay.</summary>
+    internal void OnLeftRunning(SupervisedTask task) => _registry.OnLeftRunning(task);
 
     internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay)
     {
