@@ -50,6 +50,6 @@ public sealed class TaskSupervisorDashboardOptions
     public int DefaultPageSize { get; set; } = DashboardConstants.DefaultPageSize;
 
     /// <summary>The largest page of tasks one request may ask for; larger requests are cut to it.</summary>
-    /// <value>Default 500. At least 1.</value>
+    /// <value>Default 500. From 1 to <see cref="TaskQuery.MaxTake"/> (1,000).</value>
     public int MaxPageSize { get; set; } = DashboardConstants.DefaultMaxPageSize;
 }

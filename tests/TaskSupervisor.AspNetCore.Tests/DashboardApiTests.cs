@@ -363,7 +363,8 @@ public sealed class DashboardApiTests
         response.StatusCode.Should().Be(HttpStatusCode.OK);
         JsonElement body = await response.Content.ReadFromJsonAsync<JsonElement>();
         body.GetProperty("matched").GetInt32().Should().Be(3);
-        body.GetProperty("results").GetProperty("Canceled").GetInt32().Should().Be(3);
+        body.GetProperty("canceled").GetInt32().Should().Be(3);
+        body.GetProperty("stillRunning").GetInt32().Should().Be(0);
         imports.Should().OnlyContain(t => t.Status == SupervisedTaskStatus.Canceled);
         export.Status.Should().Be(SupervisedTaskStatus.Running);
         gate.SetResult();

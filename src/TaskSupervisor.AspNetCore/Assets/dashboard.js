@@ -9,7 +9,7 @@
     supervisor: '',
     status: '',
     keyPrefix: '',
-    order: 'newest',
+    order: 'oldest',
     skip: 0,
     take: 50,
     total: 0,
@@ -20,6 +20,8 @@
 
   const $ = (id) => document.getElementById(id);
   const numbers = new Intl.NumberFormat('en-US');
+  // The task table's rows by task id, for the supervisor shown.
+  const rows = new Map();
 
   function el(tag, className, text) {
     const node = document.createElement(tag);
@@ -121,6 +123,8 @@
         state.supervisor = s.name;
         state.skip = 0;
         $('failures').replaceChildren();
+        rows.clear();
+        $('tasks-body').replaceChildren();
         connect();
       });
       return card;
@@ -140,40 +144,83 @@
     $('page-prev').disabled = page.skip === 0;
     $('page-next').disabled = page.skip + page.take >= page.total;
 
-    const canCancel = state.session && state.session.canCancel;
-    const rows = page.items.map((t) => {
-      const row = el('tr');
-      row.dataset.id = String(t.id);
-      if (t.key !== undefined && t.key !== null) row.dataset.key = t.key;
-      row.append(
-        el('td', 'key', t.key ?? '—'),
-        el('td', 'name', t.name ?? ''));
-      const status = el('td');
-      status.append(el('span', 'status ' + t.status, t.status));
-      row.append(status, el('td', 'num', formatAge(t.ageMs)), el('td', 'num', numbers.format(t.restartCount)));
-      row.append(el('td', 'error', t.lastError ? t.lastError.type + ': ' + t.lastError.message : ''));
-      const actions = el('td', 'actions-col');
-      if (canCancel && t.key !== undefined && t.key !== null) {
-        const armed = state.armedKey === t.key;
-        const button = el('button', 'danger cancel' + (armed ? ' armed' : ''), armed ? 'Confirm cancel' : 'Cancel');
-        button.type = 'button';
-        button.addEventListener('click', () => {
-          if (state.armedKey === t.key) {
-            state.armedKey = null;
-            button.disabled = true;
-            cancelTask(t.key);
-          } else {
-            state.armedKey = t.key;
-            button.classList.add('armed');
-            button.textContent = 'Confirm cancel';
-          }
-        });
-        actions.append(button);
+    // Rows are kept by task id and only their changed texts are rewritten, so that a button under the pointer is never
+    // replaced between the press and the release of a click.
+    const seen = new Set();
+    const ordered = page.items.map((t) => {
+      let entry = rows.get(t.id);
+      if (!entry) {
+        entry = createRow(t);
+        rows.set(t.id, entry);
       }
-      row.append(actions);
-      return row;
+      updateRow(entry, t);
+      seen.add(t.id);
+      return entry.row;
     });
-    $('tasks-body').replaceChildren(...rows);
+    for (const id of Array.from(rows.keys())) {
+      if (!seen.has(id)) rows.delete(id);
+    }
+    const body = $('tasks-body');
+    const current = body.children;
+    if (current.length !== ordered.length || ordered.some((row, i) => current[i] !== row)) {
+      body.replaceChildren(...ordered);
+    }
+  }
+
+
+  function setText(node, text) {
+    if (node.textContent !== text) node.textContent = text;
+  }
+
+  function createRow(t) {
+    const entry = {
+      row: el('tr'),
+      key: el('td', 'key', t.key ?? '—'),
+      name: el('td', 'name', t.name ?? ''),
+      status: el('span', 'status'),
+      age: el('td', 'num'),
+      restarts: el('td', 'num'),
+      error: el('td', 'error'),
+      actions: el('td', 'actions-col'),
+      button: null,
+    };
+    entry.row.dataset.id = String(t.id);
+    if (t.key !== undefined && t.key !== null) entry.row.dataset.key = t.key;
+    const status = el('td');
+    status.append(entry.status);
+    entry.row.append(entry.key, entry.name, status, entry.age, entry.restarts, entry.error, entry.actions);
+    if (state.session && state.session.canCancel && t.key !== undefined && t.key !== null) {
+      const button = el('button', 'danger cancel', 'Cancel');
+      button.type = 'button';
+      button.addEventListener('click', () => {
+        if (state.armedKey === t.key) {
+          state.armedKey = null;
+          button.disabled = true;
+          cancelTask(t.key);
+        } else {
+          state.armedKey = t.key;
+        }
+        updateButton(entry.button, t.key);
+      });
+      entry.button = button;
+      entry.actions.append(button);
+    }
+    return entry;
+  }
+
+  function updateRow(entry, t) {
+    setText(entry.status, t.status);
+    entry.status.className = 'status ' + t.status;
+    setText(entry.age, formatAge(t.ageMs));
+    setText(entry.restarts, numbers.format(t.restartCount));
+    setText(entry.error, t.lastError ? t.lastError.type + ': ' + t.lastError.message : '');
+    if (entry.button) updateButton(entry.button, t.key);
+  }
+
+  function updateButton(button, key) {
+    const armed = state.armedKey === key;
+    button.classList.toggle('armed', armed);
+    setText(button, armed ? 'Confirm cancel' : 'Cancel');
   }
 
   function renderFailures(failures) {
@@ -240,8 +287,8 @@
     result.textContent = 'Cancelling tasks under ' + prefix + '…';
     try {
       const data = await post('api/cancel-prefix', { supervisor: state.supervisor, keyPrefix: prefix });
-      const parts = Object.keys(data.results).map((k) => k + ' ' + data.results[k]);
-      result.textContent = 'Cancel under ' + data.keyPrefix + ': ' + data.matched + ' matched' + (parts.length ? ' (' + parts.join(', ') + ')' : '');
+      result.textContent = 'Cancel under ' + data.keyPrefix + ': ' + data.matched + ' matched, ' + data.canceled + ' canceled, '
+        + data.ranToCompletion + ' completed, ' + data.faulted + ' faulted, ' + data.stillRunning + ' still running';
     } catch (error) {
       result.textContent = 'Cancel under ' + prefix + ' failed: ' + error.message;
     }

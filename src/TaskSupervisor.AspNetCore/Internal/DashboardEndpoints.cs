@@ -125,7 +125,7 @@ internal static class DashboardEndpoints
         }
 
         NoStore(context);
-        return TypedResults.Json(SupervisorAdapter.GetPage(supervisor, request), DashboardJsonContext.Default.TaskPage);
+        return TypedResults.Json(SupervisorAdapter.GetPage(supervisor, request), DashboardJsonContext.Default.TaskTablePage);
     }
 
     private static IResult Failures(HttpContext context, [FromServices] DashboardReader reader)
@@ -238,12 +238,12 @@ internal static class DashboardEndpoints
             return NotFound(body.Supervisor);
         }
 
-        PrefixCancelOutcome outcome = await SupervisorAdapter.CancelPrefixAsync(supervisor, body.KeyPrefix, reader.Options.CancelTimeout, context.RequestAborted).ConfigureAwait(false);
+        CancelWhereResult outcome = await SupervisorAdapter.CancelPrefixAsync(supervisor, body.KeyPrefix, reader.Options.CancelTimeout, context.RequestAborted).ConfigureAwait(false);
         string user = UserOf(context);
         Log.DashboardCancelPrefix(logger, user, body.KeyPrefix, supervisor.Name, outcome.Matched);
         NoStore(context);
         return TypedResults.Json(
-            new CancelPrefixResponse(supervisor.Name, body.KeyPrefix, outcome.Matched, outcome.Results),
+            new CancelPrefixResponse(supervisor.Name, body.KeyPrefix, outcome.Matched, outcome.RanToCompletion, outcome.Canceled, outcome.Faulted, outcome.StillRunning),
             DashboardJsonContext.Default.CancelPrefixResponse);
     }
 
@@ -319,15 +319,16 @@ internal static class DashboardEndpoints
             status = parsed;
         }
 
-        bool newestFirst = true;
+        // Oldest first by default, as the core's query: the tasks tracked longest, the likely stuck ones, come first.
+        bool newestFirst = false;
         string? order = query["order"];
         if (!string.IsNullOrEmpty(order))
         {
-            if (order.Equals("oldest", StringComparison.OrdinalIgnoreCase))
+            if (order.Equals("newest", StringComparison.OrdinalIgnoreCase))
             {
-                newestFirst = false;
+                newestFirst = true;
             }
-            else if (!order.Equals("newest", StringComparison.OrdinalIgnoreCase))
+            else if (!order.Equals("oldest", StringComparison.OrdinalIgnoreCase))
             {
                 error = BadRequest("Unknown order; use newest or oldest.");
                 return false;

@@ -14,7 +14,7 @@ internal sealed record SupervisorSummary(
     int Pending,
     int? MaxConcurrency,
     int? MaxPending,
-    bool? Draining,
+    bool Draining,
     RecentOutcomes Recent,
     DrainSummary? LastDrain);
 
@@ -39,7 +39,7 @@ internal sealed record TaskRow(
 internal sealed record ErrorSummary(string Type, string Message);
 
 /// <summary>A page of tasks (<c>GET api/tasks</c>).</summary>
-internal sealed record TaskPage(string Supervisor, int Total, int Skip, int Take, IReadOnlyList<TaskRow> Items);
+internal sealed record TaskTablePage(string Supervisor, int Total, int Skip, int Take, IReadOnlyList<TaskRow> Items);
 
 /// <summary>One recent failure (<c>GET api/failures</c>).</summary>
 internal sealed record FailureRow(
@@ -60,7 +60,7 @@ internal sealed record FailureRow(
 internal sealed record DashboardUpdate(
     DateTimeOffset At,
     IReadOnlyList<SupervisorSummary> Supervisors,
-    TaskPage? Tasks,
+    TaskTablePage? Tasks,
     IReadOnlyList<FailureRow>? Failures);
 
 /// <summary>What the page may do for this user (<c>GET api/session</c>).</summary>
@@ -80,8 +80,11 @@ internal sealed record CancelPrefixRequest(string? Supervisor, string? KeyPrefix
 /// <summary>The answer of <c>POST api/cancel</c>.</summary>
 internal sealed record CancelTaskResponse(string Supervisor, string Key, CancelResult Result);
 
-/// <summary>The answer of <c>POST api/cancel-prefix</c>: how many tasks matched, and how each ended within the timeout.</summary>
-internal sealed record CancelPrefixResponse(string Supervisor, string KeyPrefix, int Matched, IReadOnlyDictionary<string, int> Results);
+/// <summary>
+/// The answer of <c>POST api/cancel-prefix</c>: how many tasks matched, and how they ended within the timeout
+/// (<c>stillRunning</c> counts those that had not).
+/// </summary>
+internal sealed record CancelPrefixResponse(string Supervisor, string KeyPrefix, int Matched, int RanToCompletion, int Canceled, int Faulted, int StillRunning);
 
 /// <summary>A client error, as <c>application/json</c>.</summary>
 internal sealed record ErrorResponse(string Error);
@@ -91,7 +94,7 @@ internal sealed record ErrorResponse(string Error);
     UseStringEnumConverter = true,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(SupervisorSummary[]))]
-[JsonSerializable(typeof(TaskPage))]
+[JsonSerializable(typeof(TaskTablePage))]
 [JsonSerializable(typeof(FailureRow[]))]
 [JsonSerializable(typeof(DashboardUpdate))]
 [JsonSerializable(typeof(SessionInfo))]

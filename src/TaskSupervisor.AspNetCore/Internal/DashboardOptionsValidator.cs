@@ -37,9 +37,9 @@ internal sealed class DashboardOptionsValidator : IValidateOptions<TaskSuperviso
             failures.Add($"UpdateInterval must be from 50 ms to 1 hour; it was {options.UpdateInterval}.");
         }
 
-        if (options.MaxPageSize < 1)
+        if (options.MaxPageSize < 1 || options.MaxPageSize > TaskQuery.MaxTake)
         {
-            failures.Add($"MaxPageSize must be at least 1; it was {options.MaxPageSize}.");
+            failures.Add($"MaxPageSize must be from 1 to {TaskQuery.MaxTake}; it was {options.MaxPageSize}.");
         }
 
         if (options.DefaultPageSize < 1 || options.DefaultPageSize > options.MaxPageSize)

@@ -90,11 +90,11 @@ internal sealed class DashboardReader
         return new SupervisorSummary(
             supervisor.Name,
             supervisor.Count,
-            SupervisorAdapter.Running(supervisor),
+            supervisor.RunningCount,
             supervisor.PendingCount,
             recorder?.MaxConcurrency,
             recorder?.MaxPending,
-            SupervisorAdapter.IsDraining(supervisor),
+            supervisor.IsDraining,
             recent,
             SupervisorAdapter.LastDrain(supervisor));
     }
