@@ -191,7 +191,9 @@ public class SupervisedTask : IThreadPoolWorkItem
         new(Id, Key, Name, status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now), RestartCount, LastException);
 
     /// <summary>Queues the task on the thread pool. Never runs the work on the caller's thread.</summary>
+#pragma warning disable TS0001 // the supervisor's own scheduling: this work item is the tracked task itself
     internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+#pragma warning restore TS0001
 
     /// <summary>Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended.</summary>
     internal void ScheduleAfter(SupervisedTask predecessor)

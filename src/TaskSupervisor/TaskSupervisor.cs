@@ -247,7 +247,9 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             drain = Interlocked.CompareExchange(ref _drain, created, null) ?? created;
             if (drain == created)
             {
+#pragma warning disable TS0005 // the drain reports through 'created', which every DisposeAsync caller awaits; it cannot fault
                 _ = RunDrainAsync(created, deadline);
+#pragma warning restore TS0005
             }
         }
 
@@ -616,6 +618,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             // One work item cancels them all, running the works' token registrations there: never on the disposing
             // thread (a registration that blocks must not hold up the deadline below), and without one work item per task.
             canceled = toCancel.Count;
+#pragma warning disable TS0001 // the supervisor's own machinery: the drain below waits for every task this work item cancels
             ThreadPool.UnsafeQueueUserWorkItem(
                 static tasks =>
                 {
@@ -626,6 +629,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
                 },
                 toCancel,
                 preferLocal: false);
+#pragma warning restore TS0001
 
             // 3. Wait for them, up to what is left of the deadline.
             TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan
