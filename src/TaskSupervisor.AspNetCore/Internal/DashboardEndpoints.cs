@@ -289,7 +289,8 @@ internal static class DashboardEndpoints
             ?? throw new InvalidOperationException($"The dashboard's CancelPolicy '{policyName}' is not an authorization policy of the application; add it with AddAuthorization(o => o.AddPolicy(\"{policyName}\", ...)).");
         IPolicyEvaluator evaluator = services.GetRequiredService<IPolicyEvaluator>();
         AuthenticateResult authentication = await evaluator.AuthenticateAsync(policy, context).ConfigureAwait(false);
-        PolicyAuthorizationResult authorization = await evaluator.AuthorizeAsync(policy, authentication, context, resource: null).ConfigureAwait(false);
+        // The HttpContext is the resource, as the authorization middleware passes it to the same policy on the cancel endpoints.
+        PolicyAuthorizationResult authorization = await evaluator.AuthorizeAsync(policy, authentication, context, resource: context).ConfigureAwait(false);
         return authorization.Succeeded;
     }
 
