@@ -62,6 +62,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null);
@@ -72,6 +73,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle; await <see cref="SupervisedTask{TResult}.Task"/> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
@@ -84,6 +86,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
@@ -134,6 +137,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started or queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
 
@@ -143,6 +147,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
     /// <returns>The task's handle, once the work is started or queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
@@ -160,7 +165,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     ValueTask<SupervisedTask> RunAsync(string key, Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full. <see cref="TaskOptions.IfKeyRunning"/> is ignored.</summary>
+    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full.</summary>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="task">
@@ -170,6 +175,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
@@ -185,6 +191,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, TaskOptions? options = null);
@@ -250,6 +257,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run<TState>(TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null);

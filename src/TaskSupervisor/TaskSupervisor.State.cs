@@ -9,6 +9,7 @@ public sealed partial class TaskSupervisor
     public SupervisedTask Run<TState>(TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         return StartCore(new StatefulSupervisedTask<TState>(this, key: null, state, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 

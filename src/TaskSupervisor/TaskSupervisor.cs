@@ -109,6 +109,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
@@ -116,6 +117,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         return (SupervisedTask<TResult>)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
@@ -152,6 +154,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         task = StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: false, Reservation.None);
         return task is not null;
     }
@@ -161,6 +164,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask(this, key, work, options);
         task = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
         return ReferenceEquals(task, created);
@@ -171,6 +175,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask<TResult>(this, key, work, options);
         SupervisedTask? result = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
         task = result as SupervisedTask<TResult>;
@@ -181,6 +186,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public async ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
         return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
     }

@@ -89,7 +89,7 @@ public sealed class StateTests
         harness.Supervisor.Count.Should().Be(1);
         harness.Supervisor.RunningCount.Should().Be(0);
         task.Cancel();
-        await task.Task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await harness.Supervisor.WhenIdleAsync().Within();
         harness.Supervisor.RunningCount.Should().Be(0);
     }
 
