@@ -176,6 +176,27 @@ public sealed class DashboardApiTests
     }
 
     [Fact]
+    public async Task Supervisors_AfterADrain_ShowTheLastDrainReportAndDraining()
+    {
+        await using DashboardApp app = await DashboardApp.StartAsync(services: s => s.AddTaskSupervisor("imports"));
+        ITaskSupervisor imports = app.Named("imports");
+        imports.Run("import:1", ct => Task.Delay(Timeout.Infinite, ct));
+        await imports.DrainAsync(TimeSpan.FromSeconds(10)).Within();
+        using HttpClient client = app.Client(Viewer);
+
+        using JsonDocument summaries = JsonDocument.Parse(await client.GetStringAsync("tasks/api/supervisors").Within());
+
+        JsonElement summary = summaries.RootElement.EnumerateArray().Single(s => s.GetProperty("name").GetString() == "imports");
+        summary.GetProperty("draining").GetBoolean().Should().BeFalse("the drain has ended");
+        summary.GetProperty("closed").GetBoolean().Should().BeTrue();
+        JsonElement drain = summary.GetProperty("lastDrain");
+        drain.GetProperty("tasksAtStart").GetInt32().Should().Be(1);
+        drain.GetProperty("canceled").GetInt32().Should().Be(1);
+        drain.GetProperty("stragglers").GetInt32().Should().Be(0);
+        drain.GetProperty("complete").GetBoolean().Should().BeTrue();
+    }
+
+    [Fact]
     public async Task Failures_KeepTheLastN_TypeAndMessageOnly_ByDefault()
     {
         await using DashboardApp app = await DashboardApp.StartAsync(o => o.RecentFailureCapacity = 3);

@@ -93,8 +93,9 @@
       card.dataset.supervisor = s.name;
       card.setAttribute('aria-pressed', String(s.name === state.supervisor));
       const title = el('h3', null, s.name);
-      if (s.draining === true) title.append(el('span', 'badge draining', 'draining'));
-      else if (s.draining === false) title.append(el('span', 'badge', 'accepting'));
+      if (s.draining) title.append(el('span', 'badge draining', 'draining'));
+      else if (s.closed) title.append(el('span', 'badge draining', 'closed'));
+      else title.append(el('span', 'badge', 'accepting'));
       card.append(title);
 
       const facts = el('dl');
@@ -103,7 +104,9 @@
       fact('Pending', numbers.format(s.pending) + (s.maxPending !== undefined && s.maxPending !== null ? ' / ' + numbers.format(s.maxPending) : ''));
       fact('Tracked', numbers.format(s.tracked));
       if (s.lastDrain) {
-        fact('Last drain', numbers.format(s.lastDrain.tasksAtStart) + ' tasks, ' + numbers.format(s.lastDrain.stragglers) + ' stragglers, ' + Math.round(s.lastDrain.elapsedMs) + ' ms');
+        const d = s.lastDrain;
+        fact('Last drain', numbers.format(d.tasksAtStart) + ' tasks in ' + Math.round(d.elapsedMs) + ' ms: ' + numbers.format(d.completed) + ' completed, '
+          + numbers.format(d.canceled) + ' canceled, ' + numbers.format(d.faulted + d.timedOut) + ' failed, ' + numbers.format(d.stragglers) + ' stragglers');
       }
       card.append(facts);
 

@@ -15,14 +15,15 @@ internal sealed record SupervisorSummary(
     int? MaxConcurrency,
     int? MaxPending,
     bool Draining,
+    bool Closed,
     RecentOutcomes Recent,
     DrainSummary? LastDrain);
 
 /// <summary>How tasks ended within the recent window.</summary>
 internal sealed record RecentOutcomes(double WindowSeconds, long Completed, long Canceled, long Faulted, long TimedOut, long GaveUp);
 
-/// <summary>The supervisor's last drain, when the core reports one.</summary>
-internal sealed record DrainSummary(int TasksAtStart, int Canceled, int Stragglers, double ElapsedMs, bool Complete);
+/// <summary>The supervisor's last drain: how its tasks ended, and the stragglers still running at its deadline.</summary>
+internal sealed record DrainSummary(int TasksAtStart, int Completed, int Canceled, int Faulted, int TimedOut, int Stragglers, double ElapsedMs, bool Complete);
 
 /// <summary>One row of the task table.</summary>
 internal sealed record TaskRow(

@@ -95,6 +95,7 @@ internal sealed class DashboardReader
             recorder?.MaxConcurrency,
             recorder?.MaxPending,
             supervisor.IsDraining,
+            supervisor.IsClosed,
             recent,
             SupervisorAdapter.LastDrain(supervisor));
     }

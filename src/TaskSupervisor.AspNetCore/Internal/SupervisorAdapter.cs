@@ -9,12 +9,11 @@ internal readonly record struct TaskPageRequest(SupervisedTaskStatus? Status, st
 /// </summary>
 internal static class SupervisorAdapter
 {
-    // The core does not report its last drain yet: unknown until it does.
-    public static DrainSummary? LastDrain(ITaskSupervisor supervisor)
-    {
-        ArgumentNullException.ThrowIfNull(supervisor);
-        return null;
-    }
+    /// <summary>How the supervisor's last drain went, or <see langword="null"/> if it was never drained.</summary>
+    public static DrainSummary? LastDrain(ITaskSupervisor supervisor) =>
+        supervisor.LastDrainReport is { } report
+            ? new DrainSummary(report.TasksAtStart, report.Completed, report.Canceled, report.Faulted, report.TimedOut, report.Stragglers.Count, report.Elapsed.TotalMilliseconds, report.IsComplete)
+            : null;
 
     /// <summary>
     /// One page through the core's query: its memory is bounded by skip + take, never by the number of tasks tracked,
