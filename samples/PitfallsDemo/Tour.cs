@@ -57,6 +57,12 @@ internal static class Tour
             }
 
             Say($"TaskSupervisor pitfalls tour: the demo app is listening on {address}");
+            using (HttpResponseMessage dashboard = await http.GetAsync("/tasks/", cancellationToken).ConfigureAwait(false))
+            {
+                Check(dashboard.IsSuccessStatusCode, "the live dashboard answers at /tasks/");
+            }
+
+            Say($"The live dashboard (TaskSupervisor.AspNetCore) is at {address}/tasks/ while the app runs.");
 
             // Pitfall 1
             Say();
