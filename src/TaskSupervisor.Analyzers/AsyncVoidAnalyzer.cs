@@ -1,4 +1,5 @@
 using System.Collections.Immutable;
+using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -40,8 +41,9 @@ namespace TaskSupervision.Analyzers
         private static void AnalyzeMethod(SymbolAnalysisContext context, KnownTypes types)
         {
             var method = (IMethodSymbol)context.Symbol;
-            if (method.MethodKind != MethodKind.Ordinary || !IsCandidate(method, types)
-                || method.IsOverride || method.ExplicitInterfaceImplementations.Length > 0 || ImplementsInterface(method)
+            if ((method.MethodKind != MethodKind.Ordinary && method.MethodKind != MethodKind.ExplicitInterfaceImplementation)
+                || !IsCandidate(method, types)
+                || OverridesReferencedMember(method) || ImplementsReferencedMember(method)
                 || HasTestAttribute(method))
             {
                 return;
@@ -108,10 +110,41 @@ namespace TaskSupervision.Analyzers
             return false;
         }
 
-        private static bool ImplementsInterface(IMethodSymbol method)
+        /// <summary>
+        /// An override whose chain reaches a method of a referenced assembly: its void signature is not the code's to
+        /// change. An override of a method declared in this compilation is reported; the fix is to change both.
+        /// </summary>
+        private static bool OverridesReferencedMember(IMethodSymbol method)
         {
+            for (var overridden = method.OverriddenMethod; overridden != null; overridden = overridden.OverriddenMethod)
+            {
+                if (!overridden.Locations.Any(l => l.IsInSource))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        /// <summary>Implements (implicitly or explicitly) a void member of an interface from a referenced assembly.</summary>
+        private static bool ImplementsReferencedMember(IMethodSymbol method)
+        {
+            foreach (var member in method.ExplicitInterfaceImplementations)
+            {
+                if (!member.Locations.Any(l => l.IsInSource))
+                {
+                    return true;
+                }
+            }
+
             foreach (var @interface in method.ContainingType.AllInterfaces)
             {
+                if (@interface.Locations.Any(l => l.IsInSource))
+                {
+                    continue; // declared in this codebase: the interface can return Task
+                }
+
                 foreach (var member in @interface.GetMembers(method.Name))
                 {
                     if (KnownTypes.Eq(method.ContainingType.FindImplementationForInterfaceMember(member), method))

@@ -28,7 +28,11 @@ namespace TaskSupervision.Analyzers
         public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(Descriptors.AsyncVoid.Id);
 
         /// <inheritdoc />
-        public override FixAllProvider? GetFixAllProvider() => null; // each fix edits callers: apply them one at a time
+        /// <remarks>
+        /// The batch fixer merges the text changes of every fix, callers in other documents included; the changes of
+        /// two fixes never overlap (a declaration's return type, and <c>await</c> before a call statement).
+        /// </remarks>
+        public override FixAllProvider GetFixAllProvider() => WellKnownFixAllProviders.BatchFixer;
 
         /// <inheritdoc />
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -51,9 +55,9 @@ namespace TaskSupervision.Analyzers
             };
             if (declaration == null || returnType == null
                 || model.GetDeclaredSymbol(declaration, context.CancellationToken) is not IMethodSymbol method
-                || method.IsOverride || method.ExplicitInterfaceImplementations.Length > 0)
+                || method.IsOverride || method.ExplicitInterfaceImplementations.Length > 0 || ImplementsInterface(method))
             {
-                return; // lambdas: their delegate type is not ours to change
+                return; // lambdas: their delegate type is not ours to change; overrides and implementations: the base decides
             }
 
             var callers = await FindCallsAsync(context.Document, method, context.CancellationToken).ConfigureAwait(false);
@@ -69,6 +73,11 @@ namespace TaskSupervision.Analyzers
                     equivalenceKey: nameof(AsyncVoidCodeFixProvider)),
                 diagnostic);
         }
+
+        private static bool ImplementsInterface(IMethodSymbol method) =>
+            method.ContainingType != null
+            && method.ContainingType.AllInterfaces.Any(i => i.GetMembers(method.Name)
+                .Any(m => KnownTypes.Eq(method.ContainingType.FindImplementationForInterfaceMember(m), method)));
 
         /// <summary>The calls, by document, or null when some reference anywhere is not a plain call.</summary>
         private static async Task<Dictionary<DocumentId, List<InvocationExpressionSyntax>>?> FindCallsAsync(

@@ -27,7 +27,11 @@ namespace TaskSupervision.Analyzers
         public override ImmutableArray<string> FixableDiagnosticIds => ImmutableArray.Create(Descriptors.CapturedRequestState.Id);
 
         /// <inheritdoc />
-        public override FixAllProvider? GetFixAllProvider() => null; // one fix rewrites every capture of its lambda
+        /// <remarks>
+        /// One fix rewrites every capture of its lambda, so the batch fixer (which merges overlapping edits of one
+        /// lambda badly) is replaced by a fixer that rewrites each lambda of a document once.
+        /// </remarks>
+        public override FixAllProvider GetFixAllProvider() => FixAllProvider.Create(FixAllInDocumentAsync);
 
         /// <inheritdoc />
         public override async Task RegisterCodeFixesAsync(CodeFixContext context)
@@ -56,9 +60,40 @@ namespace TaskSupervision.Analyzers
             context.RegisterCodeFix(
                 CodeAction.Create(
                     "Resolve it from the task's own scope",
-                    c => Task.FromResult(context.Document.WithSyntaxRoot(Rewrite(model, unit, lambda, c))),
+                    c => Task.FromResult(context.Document.WithSyntaxRoot(Rewrite(model, unit, new[] { lambda }, c))),
                     equivalenceKey: nameof(CapturedRequestStateCodeFixProvider)),
                 diagnostic);
+        }
+
+        private static async Task<Document?> FixAllInDocumentAsync(FixAllContext context, Document document, ImmutableArray<Diagnostic> diagnostics)
+        {
+            var root = await document.GetSyntaxRootAsync(context.CancellationToken).ConfigureAwait(false);
+            var model = await document.GetSemanticModelAsync(context.CancellationToken).ConfigureAwait(false);
+            if (root is not CompilationUnitSyntax unit || model == null)
+            {
+                return document;
+            }
+
+            var lambdas = new HashSet<LambdaExpressionSyntax>();
+            foreach (var diagnostic in diagnostics)
+            {
+                if (!diagnostic.Properties.ContainsKey(CapturedRequestStateAnalyzer.ServiceTypeKey))
+                {
+                    continue;
+                }
+
+                var node = root.FindNode(diagnostic.Location.SourceSpan, getInnermostNodeForTie: true);
+                var lambda = node.AncestorsAndSelf().OfType<LambdaExpressionSyntax>()
+                    .FirstOrDefault(l => IsScopedRunCandidate(model, l, context.CancellationToken));
+                if (lambda != null)
+                {
+                    lambdas.Add(lambda);
+                }
+            }
+
+            // A lambda inside another one being rewritten waits for the next pass (its captures then stand alone).
+            var outermost = lambdas.Where(l => !l.Ancestors().OfType<LambdaExpressionSyntax>().Any(lambdas.Contains)).ToList();
+            return outermost.Count == 0 ? document : document.WithSyntaxRoot(Rewrite(model, unit, outermost, context.CancellationToken));
         }
 
         /// <summary>
@@ -109,9 +144,27 @@ namespace TaskSupervision.Analyzers
             _ => -1,
         };
 
-        private static CompilationUnitSyntax Rewrite(SemanticModel model, CompilationUnitSyntax root, LambdaExpressionSyntax lambda, CancellationToken cancellationToken)
+        private static CompilationUnitSyntax Rewrite(
+            SemanticModel model, CompilationUnitSyntax root, IReadOnlyCollection<LambdaExpressionSyntax> lambdas, CancellationToken cancellationToken)
         {
             var types = KnownTypes.Create(model.Compilation);
+            var newRoot = root.ReplaceNodes(lambdas, (original, _) => RewriteLambda(model, types, original, cancellationToken));
+            if (!lambdas.All(l => HasDependencyInjectionInScope(model, l.SpanStart, types)))
+            {
+                var usingDirective = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(DependencyInjectionNamespace))
+                    .NormalizeWhitespace()
+                    .WithTrailingTrivia(root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: not 0 } newLine
+                        ? newLine
+                        : SyntaxFactory.ElasticCarriageReturnLineFeed)
+                    .WithAdditionalAnnotations(Formatter.Annotation);
+                newRoot = newRoot.AddUsings(usingDirective);
+            }
+
+            return newRoot;
+        }
+
+        private static LambdaExpressionSyntax RewriteLambda(SemanticModel model, KnownTypes types, LambdaExpressionSyntax lambda, CancellationToken cancellationToken)
+        {
             var services = lambda is ParenthesizedLambdaExpressionSyntax { ParameterList.Parameters.Count: 2 } scoped
                 ? scoped.ParameterList.Parameters[0].Identifier.ValueText
                 : FreeName(model, lambda, "services", cancellationToken);
@@ -146,21 +199,7 @@ namespace TaskSupervision.Analyzers
                     one.ParameterList.WithParameters(one.ParameterList.Parameters.Insert(0, SyntaxFactory.Parameter(SyntaxFactory.Identifier(services))))),
                 _ => lambda,
             };
-            newLambda = newLambda.WithBody((CSharpSyntaxNode)body).WithTriviaFrom(lambda).WithAdditionalAnnotations(Formatter.Annotation);
-
-            var newRoot = root.ReplaceNode(lambda, newLambda);
-            if (!HasDependencyInjectionInScope(model, lambda.SpanStart, types))
-            {
-                var usingDirective = SyntaxFactory.UsingDirective(SyntaxFactory.ParseName(DependencyInjectionNamespace))
-                    .NormalizeWhitespace()
-                    .WithTrailingTrivia(root.DescendantTrivia().FirstOrDefault(t => t.IsKind(SyntaxKind.EndOfLineTrivia)) is { RawKind: not 0 } newLine
-                        ? newLine
-                        : SyntaxFactory.ElasticCarriageReturnLineFeed)
-                    .WithAdditionalAnnotations(Formatter.Annotation);
-                newRoot = newRoot.AddUsings(usingDirective);
-            }
-
-            return newRoot;
+            return newLambda.WithBody((CSharpSyntaxNode)body).WithTriviaFrom(lambda).WithAdditionalAnnotations(Formatter.Annotation);
         }
 
         /// <summary>The expression that stands for a capture: <c>x</c>, or <c>this.x</c>; null for <c>other.x</c>.</summary>

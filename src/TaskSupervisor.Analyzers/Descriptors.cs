@@ -12,11 +12,11 @@ namespace TaskSupervision.Analyzers
         public static readonly DiagnosticDescriptor FireAndForget = new DiagnosticDescriptor(
             id: "TS0001",
             title: "Fire-and-forget thread-pool work",
-            messageFormat: "'{0}' starts work whose task is thrown away; start it through ITaskSupervisor so its failure is observed and shutdown waits for it",
+            messageFormat: "'{0}' starts work nobody observes; start it through ITaskSupervisor so its failure is observed and shutdown waits for it",
             category: Category,
             defaultSeverity: DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
-            description: "Task.Run or Task.Factory.StartNew whose task is discarded or used as a bare statement: exceptions go unobserved and the work is cut off at shutdown.",
+            description: "Task.Run or Task.Factory.StartNew whose task (followed through Unwrap, ConfigureAwait and ContinueWith) is discarded or used as a bare statement, and ThreadPool.QueueUserWorkItem / UnsafeQueueUserWorkItem: exceptions go unobserved and the work is cut off at shutdown.",
             helpLinkUri: HelpBase + "TS0001.md");
 
         /// <summary>TS0002: async void method or lambda.</summary>
@@ -38,8 +38,21 @@ namespace TaskSupervision.Analyzers
             category: Category,
             defaultSeverity: DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
-            description: "A task stored in a local that is never awaited, returned, passed on or stored elsewhere, or a discarded Task<T> whose result was asked for and thrown away.",
+            description: "A task stored in a local that is never awaited, returned, passed on or stored elsewhere; a discarded Task<T> whose result was asked for and thrown away; a Task-returning call used as a statement in a method, lambda or local function that is not async (where CS4014 does not apply).",
             helpLinkUri: HelpBase + "TS0003.md");
+
+        /// <summary>TS0005: a plain Task thrown away with a discard (<c>_ = SaveAsync();</c>).</summary>
+        /// <remarks>A separate ID from TS0003 because a discard often states a deliberate drop: a codebase that has
+        /// many can turn this one down in .editorconfig and keep TS0003.</remarks>
+        public static readonly DiagnosticDescriptor DiscardedTask = new DiagnosticDescriptor(
+            id: "TS0005",
+            title: "Task discarded",
+            messageFormat: "The task from '{0}' is discarded; if it fails nobody hears of it, and nothing waits for it at shutdown",
+            category: Category,
+            defaultSeverity: DiagnosticSeverity.Warning,
+            isEnabledByDefault: true,
+            description: "A Task (not Task<T>) assigned to the discard, directly or through ConfigureAwait: the work runs unsupervised and its failure is lost. Start deliberate background work through ITaskSupervisor.",
+            helpLinkUri: HelpBase + "TS0005.md");
 
         /// <summary>TS0004: request state captured by background work.</summary>
         public static readonly DiagnosticDescriptor CapturedRequestState = new DiagnosticDescriptor(
@@ -49,7 +62,7 @@ namespace TaskSupervision.Analyzers
             category: Category,
             defaultSeverity: DiagnosticSeverity.Warning,
             isEnabledByDefault: true,
-            description: "A lambda run by Task.Run or ITaskSupervisor.Run captures HttpContext, HttpRequest, HttpResponse, a DbContext or a [FromServices] parameter.",
+            description: "Work started by Task.Run, Task.Factory.StartNew, ITaskSupervisor.Run, ThreadPool.QueueUserWorkItem or new Thread (a lambda or a method group) that captures HttpContext, HttpRequest, HttpResponse, a DbContext or a scoped [FromServices] parameter, or reads IHttpContextAccessor.HttpContext.",
             helpLinkUri: HelpBase + "TS0004.md");
     }
 }

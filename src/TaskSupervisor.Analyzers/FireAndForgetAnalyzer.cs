@@ -5,7 +5,11 @@ using Microsoft.CodeAnalysis.Operations;
 
 namespace TaskSupervision.Analyzers
 {
-    /// <summary>TS0001: Task.Run / Task.Factory.StartNew whose task is discarded or used as a bare statement.</summary>
+    /// <summary>
+    /// TS0001: Task.Run / Task.Factory.StartNew whose task, followed through Unwrap / ConfigureAwait / ContinueWith,
+    /// is discarded or used as a bare statement; and ThreadPool.QueueUserWorkItem / UnsafeQueueUserWorkItem, which
+    /// give the caller nothing to observe at all.
+    /// </summary>
     [DiagnosticAnalyzer(LanguageNames.CSharp)]
     public sealed class FireAndForgetAnalyzer : DiagnosticAnalyzer
     {
@@ -32,7 +36,8 @@ namespace TaskSupervision.Analyzers
         private static void Analyze(OperationAnalysisContext context, KnownTypes types)
         {
             var invocation = (IInvocationOperation)context.Operation;
-            if (!types.IsThreadPoolStart(invocation.TargetMethod) || !IsThrownAway(invocation))
+            if (!types.IsThreadPoolQueue(invocation.TargetMethod)
+                && !(types.IsThreadPoolStart(invocation.TargetMethod) && IsThrownAway(types.OutermostOfChain(invocation))))
             {
                 return;
             }

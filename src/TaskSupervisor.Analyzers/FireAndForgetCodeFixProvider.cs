@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Collections.Immutable;
 using System.Composition;
 using System.Linq;
@@ -8,11 +9,16 @@ using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.Operations;
 using Microsoft.CodeAnalysis.Simplification;
 
 namespace TaskSupervision.Analyzers
 {
-    /// <summary>TS0001 fix: start the work through an ITaskSupervisor field, property or parameter in reach.</summary>
+    /// <summary>
+    /// TS0001 fix: start the work through an ITaskSupervisor field, property or parameter in reach. A trailing
+    /// <c>.ConfigureAwait(...)</c> or <c>.Unwrap()</c> goes with it; the supervisor's token is passed to calls in the
+    /// work that take a CancellationToken and were left at its default.
+    /// </summary>
     [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(FireAndForgetCodeFixProvider)), Shared]
     public sealed class FireAndForgetCodeFixProvider : CodeFixProvider
     {
@@ -38,9 +44,10 @@ namespace TaskSupervision.Analyzers
                 return;
             }
 
-            var supervisor = FindSupervisor(model, invocation.SpanStart, context.CancellationToken);
+            var outer = OuterChain(invocation);
+            var supervisor = outer == null ? null : FindSupervisor(model, invocation.SpanStart, context.CancellationToken);
             var replacement = supervisor == null ? null : Rewrite(model, invocation, supervisor, context.CancellationToken);
-            if (replacement == null)
+            if (outer == null || replacement == null)
             {
                 return; // no supervisor in reach, or a shape we cannot rewrite faithfully: the warning stands alone
             }
@@ -49,9 +56,32 @@ namespace TaskSupervision.Analyzers
             context.RegisterCodeFix(
                 CodeAction.Create(
                     title,
-                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(invocation, replacement))),
+                    _ => Task.FromResult(context.Document.WithSyntaxRoot(root.ReplaceNode(outer, replacement.WithTriviaFrom(outer)))),
                     equivalenceKey: nameof(FireAndForgetCodeFixProvider)),
                 diagnostic);
+        }
+
+        /// <summary>
+        /// The expression to replace: the start call, or the call with the <c>.ConfigureAwait(...)</c> / <c>.Unwrap()</c>
+        /// links after it (a supervised task needs neither). Null after a ContinueWith, or when the task is an
+        /// argument (<c>TaskExtensions.Unwrap(Task.Run(...))</c>): the continuation has no supervised equivalent.
+        /// </summary>
+        private static ExpressionSyntax? OuterChain(InvocationExpressionSyntax invocation)
+        {
+            ExpressionSyntax outer = invocation;
+            while (outer.Parent is MemberAccessExpressionSyntax access && access.Expression == outer
+                && access.Parent is InvocationExpressionSyntax link && link.Expression == access)
+            {
+                var name = access.Name.Identifier.ValueText;
+                if (name != "ConfigureAwait" && name != "Unwrap")
+                {
+                    return null;
+                }
+
+                outer = link;
+            }
+
+            return outer.Parent is ArgumentSyntax ? null : outer;
         }
 
         /// <summary>The name of a parameter, field or property of type ITaskSupervisor usable at <paramref name="position"/>.</summary>
@@ -99,17 +129,26 @@ namespace TaskSupervision.Analyzers
             }
 
             var types = KnownTypes.Create(model.Compilation);
+            var tokenName = "_";
+            var original = lambda.Body;
+            var tokenCalls = CallsWithDefaultToken(model, lambda, types, cancellationToken);
+            if (tokenCalls.Count > 0)
+            {
+                tokenName = FreeName(model, lambda, cancellationToken);
+                original = original.ReplaceNodes(tokenCalls.Keys, (call, rewritten) => PassToken(rewritten, tokenCalls[call], tokenName));
+            }
+
             CSharpSyntaxNode body;
             if (types.IsTask(invoke.ReturnType))
             {
-                body = lambda.Body; // Func<Task> / Func<Task<T>>: the body already yields the task
+                body = original; // Func<Task> / Func<Task<T>>: the body already yields the task
             }
             else if (invoke.ReturnsVoid && !lambda.AsyncKeyword.IsKind(SyntaxKind.AsyncKeyword))
             {
                 // Action: run the statements, then report completion.
                 var returnCompleted = SyntaxFactory.ReturnStatement(
                     SyntaxFactory.ParseExpression("System.Threading.Tasks.Task.CompletedTask").WithAdditionalAnnotations(Simplifier.Annotation));
-                if (lambda.Body is BlockSyntax block)
+                if (original is BlockSyntax block)
                 {
                     if (ContainsReturn(block))
                     {
@@ -120,7 +159,7 @@ namespace TaskSupervision.Analyzers
                 }
                 else
                 {
-                    body = SyntaxFactory.Block(SyntaxFactory.ExpressionStatement((ExpressionSyntax)lambda.Body), returnCompleted);
+                    body = SyntaxFactory.Block(SyntaxFactory.ExpressionStatement((ExpressionSyntax)original), returnCompleted);
                 }
             }
             else
@@ -128,7 +167,7 @@ namespace TaskSupervision.Analyzers
                 return null; // Func<T> with a non-task T: nothing to supervise faithfully
             }
 
-            var newLambda = SyntaxFactory.SimpleLambdaExpression(SyntaxFactory.Parameter(SyntaxFactory.Identifier("_")))
+            var newLambda = SyntaxFactory.SimpleLambdaExpression(SyntaxFactory.Parameter(SyntaxFactory.Identifier(tokenName)))
                 .WithModifiers(lambda.Modifiers)
                 .WithArrowToken(lambda.ArrowToken)
                 .WithBody(body);
@@ -141,6 +180,96 @@ namespace TaskSupervision.Analyzers
                         SyntaxFactory.SingletonSeparatedList(invocation.ArgumentList.Arguments[0].WithExpression(newLambda))))
                 .WithTriviaFrom(invocation)
                 .WithAdditionalAnnotations(Microsoft.CodeAnalysis.Formatting.Formatter.Annotation);
+        }
+
+        /// <summary>
+        /// Calls made by the lambda itself (not by a nested function) that have a CancellationToken parameter left at its
+        /// default, with the argument to add: positional when it comes next, named otherwise.
+        /// </summary>
+        private static Dictionary<InvocationExpressionSyntax, (string? Name, bool Positional)> CallsWithDefaultToken(
+            SemanticModel model, ParenthesizedLambdaExpressionSyntax lambda, KnownTypes types, CancellationToken cancellationToken)
+        {
+            var calls = new Dictionary<InvocationExpressionSyntax, (string? Name, bool Positional)>();
+            if (types.CancellationToken == null)
+            {
+                return calls;
+            }
+
+            var own = lambda.Body.DescendantNodesAndSelf(n => n == lambda.Body || (n is not AnonymousFunctionExpressionSyntax && n is not LocalFunctionStatementSyntax));
+            foreach (var call in own.OfType<InvocationExpressionSyntax>())
+            {
+                if (model.GetOperation(call, cancellationToken) is not IInvocationOperation operation)
+                {
+                    continue;
+                }
+
+                foreach (var argument in operation.Arguments)
+                {
+                    if (argument.ArgumentKind != ArgumentKind.DefaultValue || argument.Parameter == null
+                        || !KnownTypes.Eq(argument.Parameter.Type, types.CancellationToken))
+                    {
+                        continue;
+                    }
+
+                    // An extension method called as one has its receiver as parameter 0 but not in the argument list.
+                    var ordinal = argument.Parameter.Ordinal;
+                    if (operation.TargetMethod.IsExtensionMethod && call.Expression is MemberAccessExpressionSyntax)
+                    {
+                        ordinal--;
+                    }
+
+                    var written = call.ArgumentList.Arguments;
+                    var positional = written.Count == ordinal && !written.Any(a => a.NameColon != null);
+                    calls[call] = (argument.Parameter.Name, positional);
+                    break;
+                }
+            }
+
+            return calls;
+        }
+
+        private static InvocationExpressionSyntax PassToken(InvocationExpressionSyntax call, (string? Name, bool Positional) parameter, string token)
+        {
+            var argument = SyntaxFactory.Argument(SyntaxFactory.IdentifierName(token));
+            if (!parameter.Positional && parameter.Name != null)
+            {
+                argument = argument.WithNameColon(SyntaxFactory.NameColon(SyntaxFactory.IdentifierName(parameter.Name)));
+            }
+
+            return call.WithArgumentList(call.ArgumentList.AddArguments(argument));
+        }
+
+        /// <summary>"ct", or "cancellationToken", "ct2", ... when the name is taken where the lambda is or inside it.</summary>
+        private static string FreeName(SemanticModel model, ParenthesizedLambdaExpressionSyntax lambda, CancellationToken cancellationToken)
+        {
+            var taken = new HashSet<string>(model.LookupSymbols(lambda.SpanStart).Select(s => s.Name), System.StringComparer.Ordinal);
+            foreach (var node in lambda.Body.DescendantNodesAndSelf())
+            {
+                if (node is IdentifierNameSyntax identifier)
+                {
+                    taken.Add(identifier.Identifier.ValueText);
+                }
+                else if (model.GetDeclaredSymbol(node, cancellationToken) is { } declared)
+                {
+                    taken.Add(declared.Name);
+                }
+            }
+
+            foreach (var candidate in new[] { "ct", "cancellationToken" })
+            {
+                if (!taken.Contains(candidate))
+                {
+                    return candidate;
+                }
+            }
+
+            var i = 2;
+            while (taken.Contains("ct" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+            {
+                i++;
+            }
+
+            return "ct" + i.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         /// <summary>A return statement of the lambda itself (not of a nested function).</summary>

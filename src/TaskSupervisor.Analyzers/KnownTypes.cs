@@ -22,6 +22,10 @@ namespace TaskSupervision.Analyzers
             DbContext = compilation.GetTypeByMetadataName("Microsoft.EntityFrameworkCore.DbContext");
             FromServicesAttribute = compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Mvc.FromServicesAttribute");
             FromServiceMetadata = compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Http.Metadata.IFromServiceMetadata");
+            TaskExtensions = compilation.GetTypeByMetadataName("System.Threading.Tasks.TaskExtensions");
+            ThreadPool = compilation.GetTypeByMetadataName("System.Threading.ThreadPool");
+            Thread = compilation.GetTypeByMetadataName("System.Threading.Thread");
+            HttpContextAccessor = compilation.GetTypeByMetadataName("Microsoft.AspNetCore.Http.IHttpContextAccessor");
         }
 
         public INamedTypeSymbol? Task { get; }
@@ -38,6 +42,10 @@ namespace TaskSupervision.Analyzers
         public INamedTypeSymbol? DbContext { get; }
         public INamedTypeSymbol? FromServicesAttribute { get; }
         public INamedTypeSymbol? FromServiceMetadata { get; }
+        public INamedTypeSymbol? TaskExtensions { get; }
+        public INamedTypeSymbol? ThreadPool { get; }
+        public INamedTypeSymbol? Thread { get; }
+        public INamedTypeSymbol? HttpContextAccessor { get; }
 
         public static KnownTypes Create(Compilation compilation) => new KnownTypes(compilation);
 
@@ -52,6 +60,67 @@ namespace TaskSupervision.Analyzers
             (method.Name == "Run" && Eq(method.ContainingType, Task))
             || (method.Name == "StartNew"
                 && (Eq(method.ContainingType, TaskFactory) || Eq(method.ContainingType.OriginalDefinition, TaskFactoryOfT)));
+
+        /// <summary>ThreadPool.QueueUserWorkItem or ThreadPool.UnsafeQueueUserWorkItem (any overload).</summary>
+        public bool IsThreadPoolQueue(IMethodSymbol method) =>
+            (method.Name == "QueueUserWorkItem" || method.Name == "UnsafeQueueUserWorkItem") && Eq(method.ContainingType, ThreadPool);
+
+        /// <summary>
+        /// Follows a task through <c>.Unwrap()</c>, <c>.ConfigureAwait(...)</c> and <c>.ContinueWith(...)</c> to the
+        /// outermost value built from it: the value whose fate decides whether anyone observes the work.
+        /// </summary>
+        public IOperation OutermostOfChain(IOperation task)
+        {
+            var current = task;
+            while (true)
+            {
+                var parent = current.Parent;
+                while (parent is IConversionOperation conversion && conversion.IsImplicit)
+                {
+                    parent = conversion.Parent;
+                }
+
+                if (parent is IArgumentOperation argument)
+                {
+                    parent = argument.Parent;
+                }
+
+                if (parent is not IInvocationOperation link || !IsChainLink(link, current))
+                {
+                    return current;
+                }
+
+                current = link;
+            }
+        }
+
+        /// <summary>True when <paramref name="link"/> is Unwrap / ConfigureAwait / ContinueWith called on <paramref name="task"/>.</summary>
+        private bool IsChainLink(IInvocationOperation link, IOperation task)
+        {
+            var method = link.TargetMethod;
+            switch (method.Name)
+            {
+                case "ConfigureAwait":
+                case "ContinueWith":
+                    return (Eq(method.ContainingType, Task) || Eq(method.ContainingType.OriginalDefinition, TaskOfT))
+                        && link.Instance != null && Skip(link.Instance) == task;
+                case "Unwrap":
+                    return Eq(method.ContainingType, TaskExtensions)
+                        && link.Arguments.Length == 1 && Skip(link.Arguments[0].Value) == task;
+                default:
+                    return false;
+            }
+
+            static IOperation Skip(IOperation operation)
+            {
+                while (operation is IConversionOperation conversion && conversion.IsImplicit)
+                {
+                    operation = conversion.Operand;
+                }
+
+                return operation;
+            }
+        }
 
         /// <summary>ITaskSupervisor itself or an interface deriving from it.</summary>
         public bool IsSupervisorType(ITypeSymbol? type)
@@ -126,6 +195,19 @@ namespace TaskSupervision.Analyzers
             }
 
             return false;
+        }
+
+        /// <summary>The metadata name with its namespace (<c>Microsoft.Extensions.Logging.ILogger`1</c>; nested types joined by '+').</summary>
+        public static string FullMetadataName(ITypeSymbol type)
+        {
+            var name = type.MetadataName;
+            for (var outer = type.ContainingType; outer != null; outer = outer.ContainingType)
+            {
+                name = outer.MetadataName + "+" + name;
+            }
+
+            var ns = type.ContainingNamespace;
+            return ns == null || ns.IsGlobalNamespace ? name : ns.ToDisplayString() + "." + name;
         }
 
         public static bool DerivesFrom(ITypeSymbol? type, INamedTypeSymbol baseType)

@@ -1,6 +1,14 @@
+using System.Text.Json.Serialization;
+
 namespace TaskSupervision;
 
 /// <summary>How a task ended after a cancel-and-await request.</summary>
+/// <remarks>
+/// Serialised by System.Text.Json as its member name, never as a number, whatever the serializer options: a
+/// number in a JSON response is meaningless to its reader and breaks when a member is added. Names also bind from
+/// configuration.
+/// </remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<CancelResult>))]
 public enum CancelResult
 {
     /// <summary>No task with that key was tracked.</summary>

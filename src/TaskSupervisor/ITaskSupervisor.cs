@@ -27,13 +27,42 @@ public interface ITaskSupervisor : IAsyncDisposable
     int Count { get; }
 
     /// <summary>The number of tasks waiting for a run slot under <see cref="TaskSupervisorOptions.MaxConcurrency"/>.</summary>
+    /// <remarks>
+    /// Only the limiter's queue: a task that waits for a predecessor under its key, or waits out a restart delay, is
+    /// neither pending here nor running (it is in <see cref="Count"/>, and its status is <see cref="SupervisedTaskStatus.Pending"/>).
+    /// </remarks>
     int PendingCount { get; }
+
+    /// <summary>The number of tasks whose work is running now (status <see cref="SupervisedTaskStatus.Running"/>).</summary>
+    /// <remarks>
+    /// <see cref="Count"/> counts every tracked task; this counts only those whose work has been invoked and has not ended,
+    /// so a task waiting (for a run slot, for its key's predecessor, for a restart) is not counted. Each property is read
+    /// on its own: read together, <see cref="Count"/>, <see cref="PendingCount"/> and this may describe slightly different
+    /// moments. Reading it costs one pass over a few hundred counters at most, never a pass over the tasks.
+    /// </remarks>
+    int RunningCount { get; }
+
+    /// <summary>
+    /// Whether a drain has begun (<see cref="DrainAsync"/> or disposal): the supervisor accepts no new work, for good.
+    /// It stays <see langword="true"/> after the drain has ended.
+    /// </summary>
+    /// <remarks>Once it is <see langword="true"/>, every start throws <see cref="ObjectDisposedException"/>.</remarks>
+    bool IsClosed { get; }
+
+    /// <summary>Whether a drain has begun and has not ended yet: <see langword="false"/> before the drain and after it.</summary>
+    /// <remarks>
+    /// Between the start of a drain and the completion of its report, a few instructions apart, this can be
+    /// <see langword="true"/> while <see cref="IsClosed"/> is still being set; after that, <see cref="IsDraining"/> implies
+    /// <see cref="IsClosed"/>.
+    /// </remarks>
+    bool IsDraining { get; }
 
     /// <summary>Starts unkeyed work on the thread pool and returns its handle at once.</summary>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null);
@@ -44,6 +73,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle; await <see cref="SupervisedTask{TResult}.Task"/> for the result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
@@ -56,6 +86,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns>The task's handle.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
@@ -106,6 +137,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started or queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
 
@@ -115,6 +147,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
     /// <returns>The task's handle, once the work is started or queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
@@ -132,7 +165,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     ValueTask<SupervisedTask> RunAsync(string key, Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full. <see cref="TaskOptions.IfKeyRunning"/> is ignored.</summary>
+    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full.</summary>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="task">
@@ -142,6 +175,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
@@ -157,6 +191,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
     bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, TaskOptions? options = null);
@@ -171,6 +206,78 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <summary>A copy of what is tracked now: id, key, name, status and age of each pending or running task.</summary>
     /// <returns>The tasks, in no particular order.</returns>
     IReadOnlyList<SupervisedTaskInfo> GetSnapshot();
+
+    /// <summary>
+    /// One page of the tracked tasks that match <paramref name="query"/> (status, key prefix), ordered by age, with the
+    /// number of matching tasks on every page.
+    /// </summary>
+    /// <param name="query">The filters, the order and the page.</param>
+    /// <returns>The page: copies of the tasks' descriptions, and <see cref="TaskPage.TotalCount"/>.</returns>
+    /// <remarks>
+    /// One pass over the tracked tasks. Its memory is bounded by <see cref="TaskQuery.Skip"/> + <see cref="TaskQuery.Take"/>,
+    /// never by the number of tasks tracked, and it takes each of the registry's short locks once, never a lock that
+    /// starts wait for long. For a dashboard over 100,000 tasks; <see cref="GetSnapshot"/> copies every task.
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="query"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="TaskQuery.Skip"/> is negative, or <see cref="TaskQuery.Take"/> is not 0 to <see cref="TaskQuery.MaxTake"/>.</exception>
+    TaskPage GetTasks(TaskQuery query);
+
+    /// <summary>
+    /// Cancels every tracked keyed task whose key <paramref name="keyMatches"/> accepts (a tenant, a session family:
+    /// <c>key =&gt; key.StartsWith("tenant:42:", StringComparison.Ordinal)</c>) and waits for them to end, up to
+    /// <paramref name="timeout"/>. The supervisor keeps accepting work: this is not a drain.
+    /// </summary>
+    /// <param name="keyMatches">Chooses the keys; called once per tracked keyed task, on the caller's thread, under no lock.</param>
+    /// <param name="timeout">How long to wait for the tasks to end; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="cancellationToken">Stops the wait (the tasks' cancellation has already been signalled).</param>
+    /// <returns>
+    /// How many tasks matched, and how those that ended ended; <see cref="CancelWhereResult.StillRunning"/> counts those
+    /// still running at the timeout (they stay tracked and keep their keys). The tasks counted as ended have run their
+    /// cleanup and their callbacks.
+    /// </returns>
+    /// <remarks>
+    /// <para>Only tasks tracked when it is called are cancelled: a task started under a matching key afterwards is not.
+    /// A task queued behind another of the same key (<see cref="KeyConflictBehavior.Enqueue"/>) is cancelled too, before the
+    /// one it waits for, so it never runs. Unkeyed tasks never match.</para>
+    /// <para>The predicate runs before any task is cancelled: if it throws, the exception propagates to the caller at the
+    /// call and no task has been cancelled.</para>
+    /// </remarks>
+    /// <exception cref="ArgumentNullException"><paramref name="keyMatches"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite, or longer than <see cref="TaskSupervisorOptions.MaxTimeout"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the tasks ended.</exception>
+    Task<CancelWhereResult> CancelWhereAsync(Func<string, bool> keyMatches, TimeSpan timeout, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Starts unkeyed work that receives <paramref name="state"/> and a <see cref="TaskContext"/> (its token, its handle,
+    /// its attempt number after restarts), on the thread pool, and returns its handle at once.
+    /// </summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The task's handle.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    SupervisedTask Run<TState>(TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null);
+
+    /// <summary>
+    /// Starts work under <paramref name="key"/> that receives <paramref name="state"/> and a <see cref="TaskContext"/>;
+    /// see <see cref="Run(string, Func{CancellationToken, Task}, TaskOptions?)"/> for the key rules.
+    /// </summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The new task's handle, or the running task's handle with <see cref="KeyConflictBehavior.UseExisting"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
+    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    SupervisedTask Run<TState>(string key, TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null);
 
     /// <summary>Cancels the task tracked under <paramref name="key"/> and waits for its end, or for <paramref name="timeout"/>.</summary>
     /// <param name="key">The key.</param>

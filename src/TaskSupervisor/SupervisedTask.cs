@@ -185,11 +185,15 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// <inheritdoc />
     public override string ToString() => $"SupervisedTask #{Id} key={Key ?? "-"} name={Name ?? "-"} {Status}";
 
-    internal SupervisedTaskInfo ToInfo(long now) =>
-        new(Id, Key, Name, Status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now));
+    internal SupervisedTaskInfo ToInfo(long now) => ToInfo(now, Status);
+
+    internal SupervisedTaskInfo ToInfo(long now, SupervisedTaskStatus status) =>
+        new(Id, Key, Name, status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now), RestartCount, LastException);
 
     /// <summary>Queues the task on the thread pool. Never runs the work on the caller's thread.</summary>
+#pragma warning disable TS0001 // the supervisor's own scheduling: this work item is the tracked task itself
     internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+#pragma warning restore TS0001
 
     /// <summary>Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended.</summary>
     internal void ScheduleAfter(SupervisedTask predecessor)
@@ -254,7 +258,7 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// </summary>
     internal void EndUnstarted(bool admitted)
     {
-        _work = null;
+        ReleaseWork();
         _context = null;
         Publish(SupervisedTaskStatus.Canceled, exception: null, admitted);
     }
@@ -265,6 +269,9 @@ public class SupervisedTask : IThreadPoolWorkItem
     private protected virtual void OnRanToCompletion(Task work)
     {
     }
+
+    /// <summary>Drops the work (and, in a derived handle, its state) once the task will never run again.</summary>
+    private protected virtual void ReleaseWork() => _work = null;
 
     private protected virtual object CreateCompletionSource() => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -418,7 +425,12 @@ public class SupervisedTask : IThreadPoolWorkItem
     };
 
     /// <summary>The task now waits out a restart delay: pending until its next attempt.</summary>
-    internal void EnterBackoff() => Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
+    internal void EnterBackoff()
+    {
+        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too.
+        _owner.OnLeftRunning(this);
+        Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
+    }
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
     internal void EndBackoff()
@@ -452,7 +464,7 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     private void Finish(SupervisedTaskStatus status, Exception? exception, bool gaveUp = false)
     {
-        _work = null;
+        ReleaseWork();
         _context = null;
         TaskExtras? extras = _extras;
         extras?.EndBackoffResources();
@@ -476,7 +488,11 @@ public class SupervisedTask : IThreadPoolWorkItem
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.
-        Interlocked.Exchange(ref _status, (int)status);
+        if (Interlocked.Exchange(ref _status, (int)status) == (int)SupervisedTaskStatus.Running)
+        {
+            _owner.OnLeftRunning(this);
+        }
+
         object? completion = Volatile.Read(ref _completion);
         if (completion is not null)
         {

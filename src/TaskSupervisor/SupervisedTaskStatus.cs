@@ -1,9 +1,17 @@
+using System.Text.Json.Serialization;
+
 namespace TaskSupervision;
 
 /// <summary>
 /// Where a supervised task is in its life. A task moves from <see cref="Pending"/> to <see cref="Running"/>
 /// and ends in exactly one of <see cref="RanToCompletion"/>, <see cref="Canceled"/> or <see cref="Faulted"/>.
 /// </summary>
+/// <remarks>
+/// Serialised by System.Text.Json as its member name, never as a number, whatever the serializer options: a
+/// number in a JSON response is meaningless to its reader and breaks when a member is added. Names also bind from
+/// configuration.
+/// </remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<SupervisedTaskStatus>))]
 public enum SupervisedTaskStatus
 {
     /// <summary>Accepted by the supervisor but not yet running: queued on the thread pool, or waiting for the task it replaces to end.</summary>

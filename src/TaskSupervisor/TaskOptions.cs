@@ -1,3 +1,5 @@
+using TaskSupervision.Internal;
+
 namespace TaskSupervision;
 
 /// <summary>
@@ -10,8 +12,14 @@ public sealed class TaskOptions
     /// <value>Defaults to <see langword="null"/>.</value>
     public string? Name { get; init; }
 
-    /// <summary>What a keyed start does when a task with the same key is still tracked. Ignored by unkeyed starts and by <c>TryRun</c>.</summary>
+    /// <summary>What a keyed <c>Run</c> or <c>RunAsync</c> does when a task with the same key is still tracked.</summary>
     /// <value>Defaults to <see cref="KeyConflictBehavior.Reject"/>.</value>
+    /// <remarks>
+    /// Any other value is rejected, with <see cref="ArgumentException"/> at the call, by an unkeyed start (there is no key
+    /// to conflict) and by <c>TryRun</c> (which decides a conflict itself: it returns <see langword="false"/> and the
+    /// holder). Decided so rather than ignored: a shared <see cref="TaskOptions"/> that asks to replace, used where nothing
+    /// can be replaced, is a mistake the caller wants to hear about at the call, not a setting that silently does nothing.
+    /// </remarks>
     public KeyConflictBehavior IfKeyRunning { get; init; } = KeyConflictBehavior.Reject;
 
     /// <summary>
@@ -27,11 +35,20 @@ public sealed class TaskOptions
     /// <see cref="RestartMode.OnFailure"/>.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: no timeout.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// The value is zero, negative, or longer than <see cref="TaskSupervisorOptions.MaxTimeout"/> (infinite included: use
+    /// <see langword="null"/> for none).
+    /// </exception>
+    /// <remarks>
+    /// Checked where it is set (task options are built in code, per call, and never bound from configuration), so that no
+    /// accepted value can fail later, on a thread-pool thread, when the attempt's timer is created.
+    /// </remarks>
     public TimeSpan? Timeout
     {
         get => _timeout;
-        init => _timeout = value is null || value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(Timeout), value, "The timeout must be positive; use null for none.");
+        init => _timeout = value is null || (value > TimeSpan.Zero && Guard.IsValidTimeout(value.Value, allowInfinite: false))
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"The timeout must be positive, at most {Guard.MaxTimeout}; use null for none.");
     }
 
     /// <summary>Restarts the task when it ends; see <see cref="RestartPolicy"/>.</summary>

@@ -19,7 +19,7 @@ namespace TaskSupervision;
 /// Keyed work adds one <see cref="ConcurrentDictionary{TKey, TValue}"/> operation.</para>
 /// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
 /// </remarks>
-public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
+public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 {
     private const long ClosedBit = 1;
     private const long CountUnit = 2;
@@ -96,8 +96,8 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public int PendingCount => Limiter?.Pending ?? 0;
 
-    /// <summary>Whether a drain has begun.</summary>
-    internal bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
+    /// <inheritdoc />
+    public bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
 
     internal ConcurrencyLimiter? Limiter { get; }
 
@@ -109,6 +109,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
@@ -116,6 +117,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         return (SupervisedTask<TResult>)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
     }
 
@@ -152,6 +154,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         task = StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: false, Reservation.None);
         return task is not null;
     }
@@ -161,6 +164,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask(this, key, work, options);
         task = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
         return ReferenceEquals(task, created);
@@ -171,6 +175,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask<TResult>(this, key, work, options);
         SupervisedTask? result = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
         task = result as SupervisedTask<TResult>;
@@ -181,6 +186,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     public async ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
         return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
     }
@@ -247,7 +253,9 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             drain = Interlocked.CompareExchange(ref _drain, created, null) ?? created;
             if (drain == created)
             {
+#pragma warning disable TS0005 // the drain reports through 'created', which every DisposeAsync caller awaits; it cannot fault
                 _ = RunDrainAsync(created, deadline);
+#pragma warning restore TS0005
             }
         }
 
@@ -316,7 +324,14 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
     internal void ReleaseRunSlot() => Limiter!.ReleaseRunSlot();
 
     /// <summary>The task's work is about to run (it was pending).</summary>
-    internal void OnRunning(SupervisedTask task) => Metrics.RecordRunning(Name, task.Name);
+    internal void OnRunning(SupervisedTask task)
+    {
+        _registry.OnRunning(task);
+        Metrics.RecordRunning(Name, task.Name);
+    }
+
+    /// <summary>The task's attempt ended: it ended or waits out a restart delay.</summary>
+    internal void OnLeftRunning(SupervisedTask task) => _registry.OnLeftRunning(task);
 
     internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay)
     {
@@ -609,6 +624,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
             // One work item cancels them all, running the works' token registrations there: never on the disposing
             // thread (a registration that blocks must not hold up the deadline below), and without one work item per task.
             canceled = toCancel.Count;
+#pragma warning disable TS0001 // the supervisor's own machinery: the drain below waits for every task this work item cancels
             ThreadPool.UnsafeQueueUserWorkItem(
                 static tasks =>
                 {
@@ -619,6 +635,7 @@ public sealed class TaskSupervisor : ITaskSupervisor, IDisposable
                 },
                 toCancel,
                 preferLocal: false);
+#pragma warning restore TS0001
 
             // 3. Wait for them, up to what is left of the deadline.
             TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan

@@ -8,6 +8,19 @@ public sealed class TaskSupervisorOptions
     private TimeSpan _shutdownTimeout = TaskSupervisorConstants.DefaultShutdownTimeout;
     private TimeSpan _drainGracePeriod = TaskSupervisorConstants.DefaultDrainGracePeriod;
 
+    /// <summary>
+    /// The longest finite timeout or delay anything in the library accepts: <see cref="uint.MaxValue"/> - 1 milliseconds
+    /// (about 49.7 days), the limit of .NET's timers and of <see cref="CancellationTokenSource.CancelAfter(TimeSpan)"/>.
+    /// </summary>
+    /// <remarks>
+    /// The one rule for every timeout and delay of the API: zero, a positive span up to this limit, or
+    /// <see cref="Timeout.InfiniteTimeSpan"/> where waiting forever is meaningful. A method argument outside it throws
+    /// <see cref="ArgumentOutOfRangeException"/> at the call; an options value outside it is reported by options
+    /// validation (at host start, or by the <see cref="TaskSupervisor"/> constructor), so that no accepted value can fail
+    /// later on a thread-pool thread. Public so that code which computes a timeout can clamp to it.
+    /// </remarks>
+    public static TimeSpan MaxTimeout => Guard.MaxTimeout;
+
     /// <summary>The supervisor's name, used in logs and snapshots.</summary>
     /// <value>Defaults to the name it was registered with, or <c>"default"</c>.</value>
     public string? Name { get; set; }

@@ -160,7 +160,7 @@ public class AsyncVoidTests
     }
 
     [Fact]
-    public async Task Event_handlers_tests_overrides_and_task_returning_code_are_not_reported()
+    public async Task Event_handlers_tests_referenced_overrides_and_task_returning_code_are_not_reported()
     {
         const string source = """
             using System;
@@ -172,19 +172,9 @@ public class AsyncVoidTests
                 public event EventHandler<UnhandledExceptionEventArgs>? Failed;
             }
 
-            abstract class Page
+            abstract class Screen : External.Page, External.IStartable, IDisposable
             {
-                public abstract void OnAppearing();
-            }
-
-            interface IStartable
-            {
-                void Start();
-            }
-
-            class Screen : Page, IStartable
-            {
-                public Screen(Button button)
+                protected Screen(Button button)
                 {
                     button.Click += async (sender, e) => await Task.Delay(1);
                     button.Click += async delegate { await Task.Delay(1); };
@@ -200,6 +190,8 @@ public class AsyncVoidTests
 
                 public async void Start() => await Task.Delay(1);
 
+                public async void Dispose() => await Task.Delay(1);
+
                 [Xunit.Fact]
                 public async void Test_method_of_a_framework_that_awaits_it() => await Task.Delay(1);
 
@@ -213,7 +205,113 @@ public class AsyncVoidTests
                     Func<Task> f = async () => await LoadAsync();
                 }
             }
+
+            class DerivedScreen(Button button) : Screen(button)
+            {
+                public override async void OnAppearing() => await Task.Delay(2);
+            }
+
+            class ExplicitStart : External.IStartable
+            {
+                async void External.IStartable.Start() => await Task.Delay(1);
+            }
             """;
         await VerifyCS.AnalyzerAsync(source);
+    }
+
+    [Fact]
+    public async Task Implementations_and_overrides_of_members_declared_in_this_codebase_are_reported_without_fix()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            interface IStartable
+            {
+                void Start();
+                void Stop();
+            }
+
+            abstract class Page
+            {
+                public abstract void OnAppearing();
+                public virtual void OnLeaving() { }
+            }
+
+            class Screen : Page, IStartable
+            {
+                public async void {|#0:Start|}() => await Task.Delay(1);
+
+                async void IStartable.{|#1:Stop|}() => await Task.Delay(1);
+
+                public override async void {|#2:OnAppearing|}() => await Task.Delay(1);
+
+                public override async void {|#3:OnLeaving|}() => await Task.Delay(1);
+            }
+            """;
+        await VerifyCS.NoCodeFixAsync(
+            source,
+            VerifyCS.Diagnostic().WithLocation(0).WithArguments("Start"),
+            VerifyCS.Diagnostic().WithLocation(1).WithArguments("IStartable.Stop"),
+            VerifyCS.Diagnostic().WithLocation(2).WithArguments("OnAppearing"),
+            VerifyCS.Diagnostic().WithLocation(3).WithArguments("OnLeaving"));
+    }
+
+    [Fact]
+    public async Task Fix_all_returns_task_from_every_method_and_awaits_every_call_once()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public async void {|#0:Refresh|}() => await Task.Delay(1);
+
+                public async void {|#1:Reload|}()
+                {
+                    Refresh();
+                    await Task.Delay(1);
+                }
+
+                private async void {|#2:Reset|}() => await Task.Delay(1);
+
+                public async Task RunAsync()
+                {
+                    Refresh();
+                    Reload();
+                    Reset();
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public async Task Refresh() => await Task.Delay(1);
+
+                public async Task Reload()
+                {
+                    await Refresh();
+                    await Task.Delay(1);
+                }
+
+                private async Task Reset() => await Task.Delay(1);
+
+                public async Task RunAsync()
+                {
+                    await Refresh();
+                    await Reload();
+                    await Reset();
+                }
+            }
+            """;
+        await VerifyCS.CodeFixAsync(
+            source,
+            [
+                VerifyCS.Diagnostic().WithLocation(0).WithArguments("Refresh"),
+                VerifyCS.Diagnostic().WithLocation(1).WithArguments("Reload"),
+                VerifyCS.Diagnostic().WithLocation(2).WithArguments("Reset"),
+            ],
+            fixedSource);
     }
 }

@@ -229,4 +229,162 @@ public class FireAndForgetTests
             """;
         await VerifyCS.AnalyzerAsync(source);
     }
+
+    [Fact]
+    public async Task Unwrap_and_ConfigureAwait_chains_are_followed_and_replaced_whole()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using TaskSupervision;
+
+            class Worker(ITaskSupervisor supervisor)
+            {
+                public void Start()
+                {
+                    {|#0:Task.Factory.StartNew(async () => await Task.Delay(1))|}.Unwrap();
+                    _ = {|#1:Task.Run(() => Work())|}.ConfigureAwait(false);
+                    _ = {|#2:Task.Factory.StartNew(async () => await Task.Delay(1))|}.Unwrap().ConfigureAwait(false);
+                }
+
+                private static void Work() { }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+            using TaskSupervision;
+
+            class Worker(ITaskSupervisor supervisor)
+            {
+                public void Start()
+                {
+                    supervisor.Run(async _ => await Task.Delay(1));
+                    _ = supervisor.Run(_ => { Work(); return Task.CompletedTask; });
+                    _ = supervisor.Run(async _ => await Task.Delay(1));
+                }
+
+                private static void Work() { }
+            }
+            """;
+        await VerifyCS.CodeFixAsync(
+            source,
+            [
+                VerifyCS.Diagnostic().WithLocation(0).WithArguments("Task.Factory.StartNew(async () => await Task.Delay(1))"),
+                VerifyCS.Diagnostic().WithLocation(1).WithArguments("Task.Run(() => Work())"),
+                VerifyCS.Diagnostic().WithLocation(2).WithArguments("Task.Factory.StartNew(async () => await Task.Delay(1))"),
+            ],
+            fixedSource);
+    }
+    [Fact]
+    public async Task ContinueWith_chain_and_thread_pool_queue_are_reported_without_fix()
+    {
+        const string source = """
+            using System;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using TaskSupervision;
+
+            class Worker(ITaskSupervisor supervisor)
+            {
+                public void Start()
+                {
+                    {|#0:Task.Run(() => Work())|}.ContinueWith(t => Console.WriteLine(t.Exception), TaskContinuationOptions.OnlyOnFaulted);
+                    _ = {|#1:Task.Run(() => 1)|}.ContinueWith(t => t.Result).ConfigureAwait(false);
+                    TaskExtensions.Unwrap({|#2:Task.Factory.StartNew(async () => await Task.Delay(1))|});
+                    {|#3:ThreadPool.QueueUserWorkItem(_ => Work())|};
+                    if ({|#4:ThreadPool.UnsafeQueueUserWorkItem(_ => Work(), null)|})
+                    {
+                        Work();
+                    }
+                }
+
+                private static void Work() { }
+            }
+            """;
+        await VerifyCS.NoCodeFixAsync(
+            source,
+            VerifyCS.Diagnostic().WithLocation(0).WithArguments("Task.Run(() => Work())"),
+            VerifyCS.Diagnostic().WithLocation(1).WithArguments("Task.Run(() => 1)"),
+            VerifyCS.Diagnostic().WithLocation(2).WithArguments("Task.Factory.StartNew(async () => await Task.Delay(1))"),
+            VerifyCS.Diagnostic().WithLocation(3).WithArguments("ThreadPool.QueueUserWorkItem(_ => Work())"),
+            VerifyCS.Diagnostic().WithLocation(4).WithArguments("ThreadPool.UnsafeQueueUserWorkItem(_ => Work(), null)"));
+    }
+
+    [Fact]
+    public async Task Fix_passes_the_supervisor_token_to_calls_that_left_theirs_at_default()
+    {
+        const string source = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using TaskSupervision;
+
+            class Mailer
+            {
+                public Task SendAsync(string to, CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public Task FlushAsync(CancellationToken token = default, bool force = false) => Task.CompletedTask;
+            }
+
+            class Worker(ITaskSupervisor supervisor, Mailer mailer)
+            {
+                public void Send(string to)
+                {
+                    {|#0:Task.Run(() => mailer.SendAsync(to))|};
+                    {|#1:Task.Run(async () =>
+                    {
+                        await mailer.SendAsync(to);
+                        await mailer.FlushAsync(force: true);
+                    })|};
+                }
+
+                public void SendWithOuterToken(string to, CancellationToken ct)
+                {
+                    {|#2:Task.Run(async () =>
+                    {
+                        await mailer.SendAsync(to, ct);
+                        await mailer.SendAsync(to);
+                    })|};
+                }
+            }
+            """;
+        const string fixedSource = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using TaskSupervision;
+
+            class Mailer
+            {
+                public Task SendAsync(string to, CancellationToken cancellationToken = default) => Task.CompletedTask;
+                public Task FlushAsync(CancellationToken token = default, bool force = false) => Task.CompletedTask;
+            }
+
+            class Worker(ITaskSupervisor supervisor, Mailer mailer)
+            {
+                public void Send(string to)
+                {
+                    supervisor.Run(ct => mailer.SendAsync(to, ct));
+                    supervisor.Run(async ct =>
+                    {
+                        await mailer.SendAsync(to, ct);
+                        await mailer.FlushAsync(force: true, token: ct);
+                    });
+                }
+
+                public void SendWithOuterToken(string to, CancellationToken ct)
+                {
+                    supervisor.Run(async cancellationToken =>
+                    {
+                        await mailer.SendAsync(to, ct);
+                        await mailer.SendAsync(to, cancellationToken);
+                    });
+                }
+            }
+            """;
+        await VerifyCS.CodeFixAsync(
+            source,
+            [
+                VerifyCS.Diagnostic().WithLocation(0).WithArguments("Task.Run(() => mailer.SendAsync(to))"),
+                VerifyCS.Diagnostic().WithLocation(1).WithArguments("Task.Run(...)"),
+                VerifyCS.Diagnostic().WithLocation(2).WithArguments("Task.Run(...)"),
+            ],
+            fixedSource);
+    }
 }

@@ -41,7 +41,42 @@ internal static class Stubs
             }
 
             public abstract class HttpRequest { public abstract string Path { get; } }
-            public abstract class HttpResponse { public abstract int StatusCode { get; set; } }
+            public abstract class HttpResponse { public abstract int StatusCode { get; set; } public abstract Task CompleteAsync(); }
+            public interface IHttpContextAccessor { HttpContext? HttpContext { get; set; } }
+        }
+
+        namespace Microsoft.Extensions.Logging
+        {
+            public interface ILogger { }
+            public interface ILogger<out TCategoryName> : ILogger { }
+            public interface ILoggerFactory { }
+        }
+
+        namespace Microsoft.Extensions.Options
+        {
+            public interface IOptions<out TOptions> where TOptions : class { TOptions Value { get; } }
+        }
+
+        namespace Microsoft.Extensions.Configuration
+        {
+            public interface IConfiguration { string? this[string key] { get; } }
+        }
+
+        namespace Microsoft.Extensions.Hosting
+        {
+            public interface IHostApplicationLifetime { CancellationToken ApplicationStopping { get; } }
+        }
+
+        namespace System.Net.Http
+        {
+            public interface IHttpClientFactory { HttpClient CreateClient(string name); }
+        }
+
+        namespace External
+        {
+            /// <summary>A base class and an interface from a referenced assembly, whose void members code cannot change.</summary>
+            public abstract class Page { public abstract void OnAppearing(); }
+            public interface IStartable { void Start(); }
         }
 
         namespace Microsoft.AspNetCore.Http.Metadata
@@ -72,6 +107,9 @@ internal static class Stubs
 
         namespace Microsoft.Extensions.DependencyInjection
         {
+            public interface IServiceScope : IDisposable { IServiceProvider ServiceProvider { get; } }
+            public interface IServiceScopeFactory { IServiceScope CreateScope(); }
+
             public static class ServiceProviderServiceExtensions
             {
                 public static T GetRequiredService<T>(this IServiceProvider provider) where T : notnull => (T)provider.GetService(typeof(T))!;

@@ -208,12 +208,136 @@ public class UnawaitedTaskTests
                     var done = Task.CompletedTask;
                     var value = Task.FromResult(1);
                     _ = Task.FromResult(2);
-                    _ = Api.SaveAsync();
+                    Task.FromResult(3);
                     _ = supervisor.Run(_ => Api.GetUserAsync());
                     _ = Task.Run(() => Api.GetUserAsync());
+                    Task.Run(() => Api.SaveAsync()).ContinueWith(t => t.Exception);
+                    _ = Task.Run(() => 1).ConfigureAwait(false);
+                }
+
+                public async Task CompilerWarnsHereAsync()
+                {
+                    // CS4014 covers a dropped call inside async code; TS0003 does not repeat it.
+            #pragma warning disable CS4014
+                    Api.SaveAsync();
+                    Func<Task> later = async () => { Api.SaveAsync(); await Task.Yield(); };
+            #pragma warning restore CS4014
+                    await later();
                 }
             }
             """ + Api;
         await VerifyCS.AnalyzerAsync(source);
+    }
+
+    [Fact]
+    public async Task Task_call_dropped_as_a_statement_outside_async_code_is_reported_without_fix()
+    {
+        const string source = """
+            using System;
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public void Login()
+                {
+                    {|#0:Api.SaveAsync()|};
+                    try
+                    {
+                        {|#1:Api.GetUserAsync()|};
+                    }
+                    catch (Exception)
+                    {
+                    }
+
+                    Task.Run(() =>
+                    {
+                        {|#2:Api.SaveAsync()|};
+                    });
+                    Action later = () => {|#3:Api.SaveAsync()|};
+                    later();
+                    Local();
+
+                    void Local() => {|#4:Api.SaveAsync()|}.ConfigureAwait(false);
+                }
+
+                public void Chained() => {|#5:Api.SaveAsync().ContinueWith(t => t.Exception)|};
+
+                // A continuation that returns nothing is how the task is observed (OnlyOnFaulted logging).
+                public void Observed() => Api.SaveAsync().ContinueWith(t => Console.WriteLine(t.Exception), TaskContinuationOptions.OnlyOnFaulted);
+            }
+            """ + Api;
+        await VerifyCS.NoCodeFixAsync(
+            source,
+            VerifyCS.Diagnostic().WithLocation(0).WithArguments("Api.SaveAsync()"),
+            VerifyCS.Diagnostic().WithLocation(1).WithArguments("Api.GetUserAsync()"),
+            VerifyCS.Diagnostic().WithLocation(2).WithArguments("Api.SaveAsync()"),
+            VerifyCS.Diagnostic().WithLocation(3).WithArguments("Api.SaveAsync()"),
+            VerifyCS.Diagnostic().WithLocation(4).WithArguments("Api.SaveAsync()"),
+            VerifyCS.Diagnostic().WithLocation(5).WithArguments("Api.SaveAsync().ContinueWith(t => t.Exception)"));
+    }
+
+    [Fact]
+    public async Task Discards_through_ConfigureAwait_and_plain_task_discards_are_awaited_by_fix_all()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public async Task RunAsync()
+                {
+                    _ = {|#0:Api.GetUserAsync()|}.ConfigureAwait(false);
+                    _ = {|#1:Api.SaveAsync()|};
+                    _ = {|#2:Api.SaveAsync()|}.ConfigureAwait(false);
+                    _ = {|#3:Api.SaveAsync()|};
+                }
+            }
+            """ + Api;
+        const string fixedSource = """
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public async Task RunAsync()
+                {
+                    await Api.GetUserAsync().ConfigureAwait(false);
+                    await Api.SaveAsync();
+                    await Api.SaveAsync().ConfigureAwait(false);
+                    await Api.SaveAsync();
+                }
+            }
+            """ + Api;
+        await VerifyCS.CodeFixAsync(
+            source,
+            [
+                VerifyCS.Diagnostic().WithLocation(0).WithArguments("Api.GetUserAsync()"),
+                VerifyCS.Diagnostic(Descriptors.DiscardedTask).WithLocation(1).WithArguments("Api.SaveAsync()"),
+                VerifyCS.Diagnostic(Descriptors.DiscardedTask).WithLocation(2).WithArguments("Api.SaveAsync()"),
+                VerifyCS.Diagnostic(Descriptors.DiscardedTask).WithLocation(3).WithArguments("Api.SaveAsync()"),
+            ],
+            fixedSource);
+    }
+
+    [Fact]
+    public async Task Plain_task_discards_can_be_turned_off_alone_in_editorconfig()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class Worker
+            {
+                public void Start()
+                {
+                    _ = Api.SaveAsync();
+                    _ = {|#0:Api.GetUserAsync()|};
+                    {|#1:Api.SaveAsync()|};
+                }
+            }
+            """ + Api;
+        await VerifyCS.AnalyzerWithConfigAsync(
+            source,
+            "dotnet_diagnostic.TS0005.severity = none",
+            VerifyCS.Diagnostic().WithLocation(0).WithArguments("Api.GetUserAsync()"),
+            VerifyCS.Diagnostic().WithLocation(1).WithArguments("Api.SaveAsync()"));
     }
 }

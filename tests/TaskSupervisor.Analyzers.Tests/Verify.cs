@@ -20,6 +20,18 @@ internal static class Verify<TAnalyzer, TCodeFix>
     /// <summary>A diagnostic of the analyzer's (single) rule, to locate with WithSpan / WithLocation.</summary>
     public static DiagnosticResult Diagnostic() => new DiagnosticResult(new TAnalyzer().SupportedDiagnostics[0]);
 
+    /// <summary>A diagnostic of one of the analyzer's rules.</summary>
+    public static DiagnosticResult Diagnostic(DiagnosticDescriptor descriptor) => new DiagnosticResult(descriptor);
+
+    /// <summary>Checks <paramref name="source"/> with an .editorconfig holding <paramref name="editorConfig"/> under [*.cs].</summary>
+    public static Task AnalyzerWithConfigAsync(string source, string editorConfig, params DiagnosticResult[] expected)
+    {
+        var test = new AnalyzerTest { TestCode = source };
+        test.TestState.AnalyzerConfigFiles.Add(("/.editorconfig", "root = true\n\n[*.cs]\n" + editorConfig + "\n"));
+        test.ExpectedDiagnostics.AddRange(expected);
+        return test.RunAsync();
+    }
+
     /// <summary>Checks that <paramref name="source"/> yields exactly <paramref name="expected"/>. Markup {|#0:...|} and [|...|] work.</summary>
     public static Task AnalyzerAsync(string source, params DiagnosticResult[] expected)
     {

@@ -188,7 +188,8 @@ public sealed class StressTests(ITestOutputHelper output)
                             Track(supervisor.Run(key, work, keyed), kind);
                             break;
                         case 4:
-                            supervisor.TryRun(key, work, out SupervisedTask? started, keyed);
+                            // TryRun rejects a conflict behaviour (it decides conflicts itself): the unkeyed options have none.
+                            supervisor.TryRun(key, work, out SupervisedTask? started, unkeyed);
                             Track(started, kind);
                             break;
                         case 5:

@@ -31,6 +31,21 @@ internal static class Guard
         return value;
     }
 
+    /// <summary>
+    /// Rejects a <see cref="TaskOptions.IfKeyRunning"/> that cannot apply: on an unkeyed start there is no key to conflict,
+    /// and <c>TryRun</c> decides a conflict itself (it returns the holder). One comparison, and none without options.
+    /// </summary>
+    public static void NoConflictBehavior(TaskOptions? options, string method)
+    {
+        if (options is not null && options.IfKeyRunning != KeyConflictBehavior.Reject)
+        {
+            throw new ArgumentException(
+                $"TaskOptions.IfKeyRunning is {options.IfKeyRunning}, but {method} has no key conflict to apply it to: " +
+                "it applies only to a keyed Run or RunAsync. Leave it at its default (Reject) here.",
+                nameof(options));
+        }
+    }
+
     public static void Key(string key, [CallerArgumentExpression(nameof(key))] string? paramName = null)
     {
         ArgumentNullException.ThrowIfNull(key, paramName);

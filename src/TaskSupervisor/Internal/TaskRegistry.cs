@@ -145,6 +145,51 @@ internal sealed class TaskRegistry
         return tasks;
     }
 
+    /// <summary>The task's work is about to run: counted as running in its stripe until <see cref="OnLeftRunning"/>.</summary>
+    /// <remarks>
+    /// One counter per stripe, not one per supervisor: a task's attempt starts and ends on thread-pool threads, and a
+    /// single shared word written by every attempt of every task would be the one cache line all cores fight over.
+    /// </remarks>
+    public void OnRunning(SupervisedTask task) => Interlocked.Increment(ref StripeOf(task).Running);
+
+    /// <summary>The task's attempt has ended (the task ended, or waits out a restart delay).</summary>
+    public void OnLeftRunning(SupervisedTask task) => Interlocked.Decrement(ref StripeOf(task).Running);
+
+    /// <summary>
+    /// The number of tasks whose work is running: the sum of the stripes' counters, each read once. Not a snapshot
+    /// across stripes: a task that moves while they are read may be counted in neither state or, briefly, twice.
+    /// </summary>
+    public int RunningCount()
+    {
+        long sum = 0;
+        foreach (Stripe stripe in _stripes)
+        {
+            sum += Volatile.Read(ref stripe.Running);
+        }
+
+        return (int)Math.Max(0, sum);
+    }
+
+    /// <summary>
+    /// Shows every tracked task to <paramref name="visitor"/>, stripe by stripe under each stripe's lock. The visitor is
+    /// the library's own short code, never a user's (which must not run under a lock): it copies what it needs.
+    /// </summary>
+    public void ForEach<TVisitor>(ref TVisitor visitor)
+        where TVisitor : struct, ITaskVisitor
+    {
+        foreach (Stripe stripe in _stripes)
+        {
+            lock (stripe)
+            {
+                stripe.AssertInvariants();
+                for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
+                {
+                    visitor.Visit(task);
+                }
+            }
+        }
+    }
+
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
 
     private sealed class Stripe(int index)
@@ -152,6 +197,9 @@ internal sealed class TaskRegistry
         public readonly int Index = index;
 
         public SupervisedTask? Head;
+
+        /// <summary>Tasks of this stripe whose work is running; changed with atomic operations, not under the lock.</summary>
+        public long Running;
 
         /// <summary>The idle waiters with a boundary in this stripe; guarded by the stripe's lock.</summary>
         public List<IdleWaiter>? Waiters;
@@ -202,4 +250,10 @@ internal sealed class TaskRegistry
         // The stripes not yet done, plus one held while the waiter is being attached, so that it cannot finish early.
         public int Remaining = 1;
     }
+}
+
+/// <summary>What <see cref="TaskRegistry.ForEach{TVisitor}(ref TVisitor)"/> calls for each tracked task, under a stripe's lock.</summary>
+internal interface ITaskVisitor
+{
+    void Visit(SupervisedTask task);
 }

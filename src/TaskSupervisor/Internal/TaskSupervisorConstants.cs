@@ -10,6 +10,11 @@ internal static class TaskSupervisorConstants
 
     /// <summary>The name of a supervisor registered without a name, or created without one.</summary>
     public const string DefaultSupervisorName = "default";
+
+    /// <summary>The largest page of <see cref="TaskQuery"/>: a page is copied, so this bounds one call's memory.</summary>
+    public const int MaxQueryTake = 1000;
+
+    public const int DefaultQueryTake = 100;
 }
 
 /// <summary>The defaults of <see cref="RestartPolicy"/>.</summary>

@@ -1,6 +1,14 @@
+using System.Text.Json.Serialization;
+
 namespace TaskSupervision;
 
 /// <summary>When a supervised task is restarted, as in Erlang/OTP's child restart types.</summary>
+/// <remarks>
+/// Serialised by System.Text.Json as its member name, never as a number, whatever the serializer options: a
+/// number in a JSON response is meaningless to its reader and breaks when a member is added. Names also bind from
+/// configuration.
+/// </remarks>
+[JsonConverter(typeof(JsonStringEnumConverter<RestartMode>))]
 public enum RestartMode
 {
     /// <summary>Never restart (OTP <c>temporary</c>). The default when no policy is set.</summary>
