@@ -52,6 +52,7 @@ public sealed class DurableWork : IAsyncDisposable
     private readonly ConcurrentDictionary<string, DurableEntry> _entries = new(StringComparer.Ordinal);
     private readonly ITimer _renewal;
     private int _renewing;
+    private volatile bool _keyRecordsExpire = true;
     private int _disposed;
 
     internal DurableWork(
@@ -228,6 +229,7 @@ public sealed class DurableWork : IAsyncDisposable
             using (IWriteOnlyTransaction transaction = connection.CreateWriteTransaction())
             {
                 transaction.SetRangeInHash(resource, [new KeyValuePair<string, string>(DurableWorkConstants.KeyJobIdField, jobId)]);
+                ExpireKeyRecord(transaction, resource);
                 transaction.Commit();
             }
 
@@ -326,12 +328,42 @@ public sealed class DurableWork : IAsyncDisposable
                 return;
             }
 
-            ReleaseKey(entry);
+            if (!_keyRecordsExpire)
+            {
+                ReleaseKey(entry);
+            }
         }
         catch (Exception exception)
         {
             Log.CompletionNotRecorded(_logger, exception, entry.Key, entry.JobId);
         }
+    }
+
+    /// <summary>
+    /// A key record outlives its job (a start only counts a record whose job can still run), so a storage that expires
+    /// hashes drops it later at no cost to the completion. Only a storage that cannot makes each completion remove its
+    /// record, under the key's lock.
+    /// </summary>
+    private void ExpireKeyRecord(IWriteOnlyTransaction transaction, string resource)
+    {
+        if (!_keyRecordsExpire)
+        {
+            return;
+        }
+
+        try
+        {
+            if (transaction is JobStorageTransaction expiring)
+            {
+                expiring.ExpireHash(resource, DurableWorkConstants.KeyRecordLifetime);
+                return;
+            }
+        }
+        catch (NotSupportedException)
+        {
+        }
+
+        _keyRecordsExpire = false;
     }
 
     private void ReleaseKey(DurableEntry entry)

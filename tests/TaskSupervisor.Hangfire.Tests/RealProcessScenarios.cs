@@ -18,8 +18,8 @@ public abstract class RealProcessScenarios(ITestOutputHelper output)
     /// <summary>The producing process runs this many jobs at once, so this many are in flight at a kill.</summary>
     private const int Concurrency = 32;
 
-    /// <summary>Every step (start-up, a kill's recovery, a thousand jobs) gets this long on a loaded 2-core machine.</summary>
-    private static readonly TimeSpan StepBound = TimeSpan.FromSeconds(120);
+    /// <summary>Every step (start-up, a kill's recovery, a thousand jobs) gets this long on a loaded 2-core machine: a hang fails, slowness does not.</summary>
+    private static readonly TimeSpan StepBound = TimeSpan.FromSeconds(300);
 
     protected ITestOutputHelper Output { get; } = output;
 
@@ -29,7 +29,7 @@ public abstract class RealProcessScenarios(ITestOutputHelper output)
     public async Task KillMinus9_WhileJobsAreInFlight_EveryJobRunsAtLeastOnce_AndOnlyTheInFlightOnesRunTwice()
     {
         using StorageTarget target = CreateTarget();
-        using WorkerProcess a = WorkerProcess.Start(target, "A", $"produce={Jobs}", "work-ms=200", $"concurrency={Concurrency}", "lease-ms=3000");
+        using WorkerProcess a = WorkerProcess.Start(target, "A", $"produce={Jobs}", "work-ms=200", $"concurrency={Concurrency}", "lease-ms=10000");
         await a.WaitForLineAsync("stored", StepBound);
 
         // Kill while about half of the jobs are done in A: the rest are in flight (32) or pending in A's supervisor.
@@ -45,7 +45,7 @@ public abstract class RealProcessScenarios(ITestOutputHelper output)
         // The second machine comes up after the crash (with SQLite, once the locks the dead process held have expired:
         // see StorageTarget.WaitForAbandonedLocksAsync).
         await target.WaitForAbandonedLocksAsync(StepBound);
-        using WorkerProcess b = WorkerProcess.Start(target, "B", "hangfire-work-ms=10", "lease-ms=3000");
+        using WorkerProcess b = WorkerProcess.Start(target, "B", "hangfire-work-ms=10", "lease-ms=10000");
 
         await Wait.UntilAsync(() => target.ReadResults().Where(r => r.What == "done").Select(r => r.Id).Distinct().Count() == Jobs, StepBound, () => "every job to be done somewhere");
         Output.WriteLine($"B finished the rest {stopwatch.Elapsed.TotalSeconds:0.0} s after the kill");
@@ -55,7 +55,9 @@ public abstract class RealProcessScenarios(ITestOutputHelper output)
 
         // A's completions as the storage recorded them: the stored jobs A deleted because their work completed there.
         IMonitoringApi monitoring = target.Open().GetMonitoringApi();
-        HashSet<int> recordedInA = [.. monitoring.DeletedJobs(0, Jobs).Select(j => Convert.ToInt32(j.Value.Job.Args[0], System.Globalization.CultureInfo.InvariantCulture))];
+        HashSet<int> recordedInA = [.. atKill.Where(r => r.Process == "A" && r.What == "start")
+            .Where(r => monitoring.JobDetails(r.JobId).History.Any(h => h.StateName == "Deleted" && h.Reason == "Completed in process"))
+            .Select(r => r.Id)];
         HashSet<int> inFlight = [.. startedInA.Except(recordedInA)];
         Output.WriteLine($"A had recorded {recordedInA.Count} completions; {inFlight.Count} jobs were in flight (started, completion not recorded)");
 

@@ -23,7 +23,7 @@ public static class ProbeSettings
     public static int? HangfireWorkMs { get; set; }
 }
 
-/// <summary>Writes one line per event: <c>start|done|fail id delivery inprocess|hangfire</c>.</summary>
+/// <summary>Writes one line per event: <c>start|done|fail id delivery inprocess|hangfire job-id</c>.</summary>
 public sealed class ProbeWork(ResultLog log) : IProbeWork
 {
     /// <inheritdoc />
@@ -74,7 +74,7 @@ public sealed class ResultLog : IDisposable
     {
         lock (_gate)
         {
-            _writer.WriteLine($"{what} {id} {context.Delivery} {(context.IsInProcess ? "inprocess" : "hangfire")}");
+            _writer.WriteLine($"{what} {id} {context.Delivery} {(context.IsInProcess ? "inprocess" : "hangfire")} {context.JobId}");
         }
     }
 

@@ -23,6 +23,12 @@ internal static class DurableWorkConstants
     /// <summary>The hash that records which job holds a key, and the prefix of the distributed lock that guards it.</summary>
     public const string KeyResourcePrefix = "task-supervisor:durable-key:";
 
+    /// <summary>
+    /// How long a key record is kept after its start, in a storage that expires hashes. Past it, a work still running
+    /// (stored as leased or in a queue longer than this) no longer keeps its key from a second start.
+    /// </summary>
+    public static readonly TimeSpan KeyRecordLifetime = TimeSpan.FromDays(7);
+
     /// <summary>The field of that hash that holds the job id.</summary>
     public const string KeyJobIdField = "JobId";
 

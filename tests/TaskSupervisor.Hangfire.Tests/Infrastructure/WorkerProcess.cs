@@ -151,9 +151,9 @@ public sealed class StorageTarget : IDisposable
             while (reader.ReadLine() is { } line)
             {
                 string[] parts = line.Split(' ');
-                if (parts.Length == 4)
+                if (parts.Length == 5)
                 {
-                    lines.Add(new ResultLine(process, parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), parts[3] == "inprocess"));
+                    lines.Add(new ResultLine(process, parts[0], int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), int.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture), parts[3] == "inprocess", parts[4]));
                 }
             }
         }
@@ -182,7 +182,7 @@ public sealed class StorageTarget : IDisposable
 }
 
 /// <summary>One event of one delivery: <c>start</c>, <c>done</c> or <c>fail</c>.</summary>
-public sealed record ResultLine(string Process, string What, int Id, int Delivery, bool InProcess);
+public sealed record ResultLine(string Process, string What, int Id, int Delivery, bool InProcess, string JobId);
 
 /// <summary>Waits on a condition with a bound: a hang fails the test, it never lets things settle.</summary>
 public static class Wait
