@@ -1,4 +1,5 @@
 using TaskSupervision.HealthChecks.Internal;
+using TaskSupervision.Internal;
 
 namespace TaskSupervision.HealthChecks;
 
@@ -18,12 +19,6 @@ namespace TaskSupervision.HealthChecks;
 /// </remarks>
 public sealed class TaskSupervisorHealthCheckOptions
 {
-    private TimeSpan _window = HealthCheckConstants.DefaultWindow;
-    private double? _unhealthyFaultedShare = HealthCheckConstants.DefaultUnhealthyFaultedShare;
-    private int _minimumEnded = HealthCheckConstants.DefaultMinimumEnded;
-    private int? _unhealthyFaultedCount;
-    private TimeSpan? _maxTaskAge;
-    private double? _degradedPendingShare = HealthCheckConstants.DefaultDegradedPendingShare;
 
     /// <summary>
     /// The sliding window over which ended, faulted and given-up tasks are counted. It is kept in 60 fixed buckets, so an
@@ -31,47 +26,23 @@ public sealed class TaskSupervisorHealthCheckOptions
     /// with the number of tasks.
     /// </summary>
     /// <value>Defaults to 5 minutes.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is zero, negative or infinite.</exception>
-    public TimeSpan Window
-    {
-        get => _window;
-        set => _window = value > TimeSpan.Zero && value != Timeout.InfiniteTimeSpan
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(Window), value, "The window must be positive and finite.");
-    }
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public TimeSpan Window { get; set; } = HealthCheckConstants.DefaultWindow;
 
     /// <summary>The share of ended tasks that, faulted within the window, makes the check unhealthy; from 0 (exclusive) to 1.</summary>
     /// <value>Defaults to 0.5. <see langword="null"/> turns the share test off.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not greater than 0 and at most 1.</exception>
-    public double? UnhealthyFaultedShare
-    {
-        get => _unhealthyFaultedShare;
-        set => _unhealthyFaultedShare = value is null or (> 0 and <= 1)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(UnhealthyFaultedShare), value, "The share must be greater than 0 and at most 1; use null for none.");
-    }
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public double? UnhealthyFaultedShare { get; set; } = HealthCheckConstants.DefaultUnhealthyFaultedShare;
 
     /// <summary>How many tasks must have ended within the window before <see cref="UnhealthyFaultedShare"/> is applied, so that one fault out of one task does not count as 100 %.</summary>
     /// <value>Defaults to 10.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    public int MinimumEnded
-    {
-        get => _minimumEnded;
-        set => _minimumEnded = value >= 1
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(MinimumEnded), value, "The minimum must be at least 1.");
-    }
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public int MinimumEnded { get; set; } = HealthCheckConstants.DefaultMinimumEnded;
 
     /// <summary>The number of faulted tasks within the window that makes the check unhealthy, whatever their share.</summary>
     /// <value>Defaults to <see langword="null"/>: no count test.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    public int? UnhealthyFaultedCount
-    {
-        get => _unhealthyFaultedCount;
-        set => _unhealthyFaultedCount = value is null or >= 1
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(UnhealthyFaultedCount), value, "The count must be at least 1; use null for none.");
-    }
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public int? UnhealthyFaultedCount { get; set; }
 
     /// <summary>Whether a task given up on within the window (it exceeded its restart intensity) makes the check unhealthy.</summary>
     /// <value>Defaults to <see langword="true"/>.</value>
@@ -82,26 +53,51 @@ public sealed class TaskSupervisorHealthCheckOptions
     /// overdue and is degraded. Set it to the longest a task of this supervisor is expected to run.
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: ages are not checked.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
-    public TimeSpan? MaxTaskAge
-    {
-        get => _maxTaskAge;
-        set => _maxTaskAge = value is null || value > TimeSpan.Zero
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(MaxTaskAge), value, "The age must be positive; use null for none.");
-    }
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public TimeSpan? MaxTaskAge { get; set; }
 
     /// <summary>
     /// The share of <see cref="TaskSupervisorOptions.MaxPending"/> that, reached by the pending queue, makes the check
     /// degraded; from 0 (exclusive) to 1. Ignored when the supervisor's queue is unbounded.
     /// </summary>
     /// <value>Defaults to 0.8. <see langword="null"/> turns the queue test off.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is not greater than 0 and at most 1.</exception>
-    public double? DegradedPendingShare
+    /// <remarks>Checked by options validation at host start (every problem at once, by configuration path when bound), not by the setter.</remarks>
+    public double? DegradedPendingShare { get; set; } = HealthCheckConstants.DefaultDegradedPendingShare;
+
+    /// <summary>Every problem with these options, each naming its setting under <paramref name="path"/>.</summary>
+    internal IReadOnlyList<string> GetProblems(string? path = null)
     {
-        get => _degradedPendingShare;
-        set => _degradedPendingShare = value is null or (> 0 and <= 1)
-            ? value
-            : throw new ArgumentOutOfRangeException(nameof(DegradedPendingShare), value, "The share must be greater than 0 and at most 1; use null for none.");
+        var problems = new OptionsProblems(path);
+        if (Window <= TimeSpan.Zero || Window > TaskSupervisorOptions.MaxTimeout)
+        {
+            problems.Add(nameof(Window), Window, $"must be positive and at most {TaskSupervisorOptions.MaxTimeout}.");
+        }
+
+        if (UnhealthyFaultedShare is not null and not (> 0 and <= 1))
+        {
+            problems.Add(nameof(UnhealthyFaultedShare), UnhealthyFaultedShare, "must be greater than 0 and at most 1; leave it unset (null) for no share test.");
+        }
+
+        if (MinimumEnded < 1)
+        {
+            problems.Add(nameof(MinimumEnded), MinimumEnded, "must be at least 1.");
+        }
+
+        if (UnhealthyFaultedCount is < 1)
+        {
+            problems.Add(nameof(UnhealthyFaultedCount), UnhealthyFaultedCount, "must be at least 1; leave it unset (null) for no count test.");
+        }
+
+        if (MaxTaskAge is TimeSpan age && age <= TimeSpan.Zero)
+        {
+            problems.Add(nameof(MaxTaskAge), age, "must be positive; leave it unset (null) not to check ages.");
+        }
+
+        if (DegradedPendingShare is not null and not (> 0 and <= 1))
+        {
+            problems.Add(nameof(DegradedPendingShare), DegradedPendingShare, "must be greater than 0 and at most 1; leave it unset (null) for no queue test.");
+        }
+
+        return problems.Problems;
     }
 }

@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -5,6 +7,7 @@ using Microsoft.Extensions.Options;
 using TaskSupervision;
 using TaskSupervision.HealthChecks;
 using TaskSupervision.HealthChecks.Internal;
+using TaskSupervision.Internal;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -52,7 +55,8 @@ public static class TaskSupervisorHealthChecksBuilderExtensions
         }
 
         IServiceCollection services = builder.Services;
-        OptionsBuilder<TaskSupervisorHealthCheckOptions> options = services.AddOptions<TaskSupervisorHealthCheckOptions>(name);
+        OptionsBuilder<TaskSupervisorHealthCheckOptions> options = services.AddOptions<TaskSupervisorHealthCheckOptions>(name).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TaskSupervisorHealthCheckOptions>, TaskSupervisorHealthCheckOptionsValidator>());
         if (configure is not null)
         {
             options.Configure(configure);
@@ -77,6 +81,40 @@ public static class TaskSupervisorHealthChecksBuilderExtensions
             .PostConfigure<IServiceProvider>((o, provider) => o.OnTaskEnded += provider.GetRequiredKeyedService<TaskOutcomeTracker>(name).Record);
 
         builder.Add(new HealthCheckRegistration(name, provider => Create(provider, name, supervisorName), failureStatus, tags));
+        return builder;
+    }
+
+    /// <summary>
+    /// Adds the health check of one supervisor (see the other overload) with its thresholds bound from
+    /// <paramref name="configuration"/>, for example <c>builder.Configuration.GetSection("TaskSupervisor:HealthCheck")</c>;
+    /// every bad threshold is reported at host start in one <see cref="OptionsValidationException"/> naming its
+    /// configuration path.
+    /// </summary>
+    /// <param name="builder">The health checks builder.</param>
+    /// <param name="configuration">The section to bind: <c>Window</c>, <c>UnhealthyFaultedShare</c>, <c>MinimumEnded</c>, <c>UnhealthyFaultedCount</c>, <c>UnhealthyOnGaveUp</c>, <c>MaxTaskAge</c>, <c>DegradedPendingShare</c>.</param>
+    /// <param name="name">The check's name, unique among the application's health checks; also the name of its options.</param>
+    /// <param name="supervisorName">The supervisor to watch: <see langword="null"/> for the default one, or the name of a named one.</param>
+    /// <param name="failureStatus">The status reported when the check fails; <see langword="null"/> for <see cref="HealthStatus.Unhealthy"/>.</param>
+    /// <param name="tags">Tags to filter the check by, such as <c>"ready"</c>; may be <see langword="null"/>.</param>
+    /// <returns>The builder, for chaining.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="builder"/>, <paramref name="configuration"/> or <paramref name="name"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/>, or a non-null <paramref name="supervisorName"/>, is empty or white space.</exception>
+    public static IHealthChecksBuilder AddTaskSupervisor(
+        this IHealthChecksBuilder builder,
+        IConfiguration configuration,
+        string name = HealthCheckConstants.DefaultCheckName,
+        string? supervisorName = null,
+        HealthStatus? failureStatus = null,
+        IEnumerable<string>? tags = null)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        builder.AddTaskSupervisor(name, supervisorName, configure: null, failureStatus, tags);
+        builder.Services.AddOptions<TaskSupervisorHealthCheckOptions>(name).Bind(configuration);
+        if (configuration is IConfigurationSection { Path: { Length: > 0 } path })
+        {
+            builder.Services.AddSingleton(new OptionsConfigurationPath(typeof(TaskSupervisorHealthCheckOptions), name, path));
+        }
+
         return builder;
     }
 

@@ -33,7 +33,8 @@ public static class TaskSupervisorHostingServiceCollectionExtensions
     public static IServiceCollection AddTaskSupervisorHosting(this IServiceCollection services, Action<TaskSupervisorHostingOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(services);
-        OptionsBuilder<TaskSupervisorHostingOptions> options = services.AddOptions<TaskSupervisorHostingOptions>();
+        OptionsBuilder<TaskSupervisorHostingOptions> options = services.AddOptions<TaskSupervisorHostingOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<TaskSupervisorHostingOptions>, TaskSupervisorHostingOptionsValidator>());
         if (configure is not null)
         {
             options.Configure(configure);

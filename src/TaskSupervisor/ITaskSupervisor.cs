@@ -325,4 +325,10 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the drain ended.</exception>
     Task<DrainReport> DrainAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The report of the drain that has ended (<see cref="DrainAsync"/> or disposal), or <see langword="null"/> while none
+    /// has: the way to read what <see cref="IAsyncDisposable.DisposeAsync"/> did, which returns no report.
+    /// </summary>
+    DrainReport? LastDrainReport { get; }
 }

@@ -14,13 +14,21 @@ namespace TaskSupervision;
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
     Justification = "The CancellationTokenSource has no timer and no wait handle, so it holds nothing to release; disposing it while a cancel races would throw.")]
-public class SupervisedTask : IThreadPoolWorkItem
+public class SupervisedTask
 {
     private static readonly ContextCallback s_start = static state => ((SupervisedTask)state!).Start();
 
+    private static readonly Task<CancelResult> s_ranToCompletion = Task.FromResult(CancelResult.RanToCompletion);
+    private static readonly Task<CancelResult> s_canceled = Task.FromResult(CancelResult.Canceled);
+    private static readonly Task<CancelResult> s_faulted = Task.FromResult(CancelResult.Faulted);
+
+    // Set in _status (above the status's own bits) by the one caller that ends the task, while it releases and reports;
+    // the status proper changes only once the task is forgotten. Status and IsEnded mask it out.
+    private const int EndingBit = 0x100;
+
     private readonly TaskSupervisor _owner;
     private readonly TaskOptions? _options;
-    private readonly CancellationTokenSource _cancellation = new();
+    private readonly TaskCancellation _cancellation;
     private readonly long _startTimestamp;
     // Created only for a feature in use (a policy, a listener, the limiter's queue); see TaskExtras.
     private TaskExtras? _extras;
@@ -39,21 +47,34 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     internal SupervisedTask(TaskSupervisor owner, string? key, Delegate work, TaskOptions? options)
     {
-        _owner = owner;
-        _options = options;
-        _work = work;
-        Key = key;
-        Id = owner.NextTaskId();
-        _startTimestamp = owner.TimeProvider.GetTimestamp();
-
-        // Plain tasks pay one field for policies; only a task with a timeout or a restart policy allocates their state.
+        // The last-resort check of the timeout rule: a value no timer takes is rejected here, at the start, never on the
+        // thread pool where it would crash the process.
         RestartPolicy? restart = options?.Restart ?? owner.DefaultRestartPolicy;
         if (restart?.Mode == RestartMode.Never)
         {
             restart = null;
         }
 
-        TimeSpan? timeout = options?.Timeout;
+        TimeSpan? timeout = Guard.TaskTimeout(options?.Timeout, nameof(options));
+        if (restart is not null)
+        {
+            Guard.RestartDelays(restart, nameof(options));
+        }
+
+        if (key is not null && options is not null)
+        {
+            Guard.Behavior(options.IfKeyRunning, nameof(options));
+        }
+
+        _owner = owner;
+        _options = options;
+        _work = work;
+        _cancellation = new TaskCancellation(this);
+        Key = key;
+        Id = owner.NextTaskId();
+        _startTimestamp = owner.TimeProvider.GetTimestamp();
+
+        // Plain tasks pay one field for policies; only a task with a timeout or a restart policy allocates their state.
         if (restart is not null || timeout is not null)
         {
             _extras = new TaskExtras(restart, timeout);
@@ -79,7 +100,7 @@ public class SupervisedTask : IThreadPoolWorkItem
     public DateTimeOffset StartedAt => _owner.ToDateTimeOffset(_startTimestamp);
 
     /// <summary>The task's current status.</summary>
-    public SupervisedTaskStatus Status => (SupervisedTaskStatus)Volatile.Read(ref _status);
+    public SupervisedTaskStatus Status => (SupervisedTaskStatus)(Volatile.Read(ref _status) & ~EndingBit);
 
     /// <summary>The exception of a faulted task (already logged and reported); otherwise <see langword="null"/>.</summary>
     public Exception? Exception => Status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut ? _exception : null;
@@ -106,13 +127,17 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// </remarks>
     public Task Task => GetCompletionTask();
 
-    internal bool IsEnded => Volatile.Read(ref _status) >= (int)SupervisedTaskStatus.RanToCompletion;
+    internal bool IsEnded => (Volatile.Read(ref _status) & ~EndingBit) >= (int)SupervisedTaskStatus.RanToCompletion;
 
     // Links of the supervisor's task registry, guarded by the lock of the stripe that holds this task.
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;
     internal bool IsRegistered;
     internal byte RegistryStripe;
+
+    // Whether the task was tracked when a drain began, so that its outcome counts in the drain's report; guarded by the
+    // lock of the registry stripe that holds the task.
+    internal bool InDrain;
 
     // Whether the task holds one of the concurrency limiter's run slots; set by its single dispatch, read at its end.
     internal bool HoldsRunSlot;
@@ -143,44 +168,45 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// </remarks>
     public void Cancel() => SignalCancellation();
 
-    /// <summary>
-    /// Cancels the token synchronously, running the work's registrations on this thread; for a drain, which does this for
-    /// every task from one thread-pool work item instead of queueing one per task.
-    /// </summary>
-    internal void SignalCancellationInline()
-    {
-        try
-        {
-            _cancellation.Cancel();
-        }
-        catch (AggregateException ex)
-        {
-            OnCancellationCallbacksFaulted(ex);
-        }
-    }
-
     /// <summary>Cancels the task and waits until it has ended, its cleanup has run and its callbacks have run, or until <paramref name="timeout"/>.</summary>
-    /// <param name="timeout">How long to wait for the end; <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</param>
+    /// <param name="timeout">How long to wait for the end: zero, positive up to about 49.7 days (<c>uint.MaxValue - 1</c> ms), or <see cref="Timeout.InfiniteTimeSpan"/> to wait forever.</param>
     /// <param name="cancellationToken">Stops the wait (not the task's cancellation, which has already been signalled).</param>
     /// <returns>How the task ended, or <see cref="CancelResult.StillRunning"/> if it had not ended when the timeout elapsed.</returns>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the task ended.</exception>
-    public async Task<CancelResult> CancelAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// The task's cancellation is signalled before anything else, whatever the outcome of the wait. The caller's token is
+    /// checked after the wait ends: if it is cancelled by then, the returned task is canceled, even if the supervised task
+    /// ended in the same instant. So a token cancelled before the task ended always gives
+    /// <see cref="OperationCanceledException"/>.
+    /// </remarks>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite, or above the limit; thrown by this call, not by the returned task.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the wait ended.</exception>
+    public Task<CancelResult> CancelAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         Guard.Timeout(timeout);
         SignalCancellation();
-        if (!IsEnded && !await _owner.WaitAsync(GetCompletionTask(), timeout, cancellationToken).ConfigureAwait(false))
+        if (cancellationToken.IsCancellationRequested)
         {
-            return CancelResult.StillRunning;
+            return Task.FromCanceled<CancelResult>(cancellationToken);
         }
 
-        return Status switch
-        {
-            SupervisedTaskStatus.RanToCompletion => CancelResult.RanToCompletion,
-            SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut => CancelResult.Faulted,
-            _ => CancelResult.Canceled,
-        };
+        return IsEnded ? OutcomeTask() : WaitForEndAsync(timeout, cancellationToken);
     }
+
+    private async Task<CancelResult> WaitForEndAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        bool ended = await _owner.WaitAsync(GetCompletionTask(), timeout, cancellationToken).ConfigureAwait(false);
+
+        // The documented contract: a token cancelled by the time the wait ends wins, even over an end in the same instant.
+        cancellationToken.ThrowIfCancellationRequested();
+        return ended ? await OutcomeTask().ConfigureAwait(false) : CancelResult.StillRunning;
+    }
+
+    private Task<CancelResult> OutcomeTask() => Status switch
+    {
+        SupervisedTaskStatus.RanToCompletion => s_ranToCompletion,
+        SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut => s_faulted,
+        _ => s_canceled,
+    };
 
     /// <inheritdoc />
     public override string ToString() => $"SupervisedTask #{Id} key={Key ?? "-"} name={Name ?? "-"} {Status}";
@@ -191,44 +217,88 @@ public class SupervisedTask : IThreadPoolWorkItem
         new(Id, Key, Name, status, StartedAt, _owner.TimeProvider.GetElapsedTime(_startTimestamp, now), RestartCount, LastException);
 
     /// <summary>Queues the task on the thread pool. Never runs the work on the caller's thread.</summary>
-#pragma warning disable TS0001 // the supervisor's own scheduling: this work item is the tracked task itself
-    internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: true);
+#pragma warning disable TS0001 // the supervisor's own scheduling: this work item runs the tracked task itself
+    internal void Schedule() => ThreadPool.UnsafeQueueUserWorkItem(_cancellation, preferLocal: true);
 #pragma warning restore TS0001
 
-    /// <summary>Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended.</summary>
+    /// <summary>
+    /// Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended; if this task is cancelled
+    /// first, it ends at once without ever running, and gives its key back.
+    /// </summary>
     internal void ScheduleAfter(SupervisedTask predecessor)
     {
         Task ended = predecessor.GetCompletionTask();
         if (ended.IsCompleted)
         {
             _owner.DispatchAdmitted(this);
-        }
-        else
-        {
-            ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(() => _owner.DispatchAdmitted(this));
-        }
-    }
-
-    /// <inheritdoc />
-    void IThreadPoolWorkItem.Execute()
-    {
-        // The state change guards against a second Execute (the interface is reachable by a cast).
-        if (Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Running, (int)SupervisedTaskStatus.Pending)
-            != (int)SupervisedTaskStatus.Pending)
-        {
             return;
         }
 
-        _owner.OnRunning(this);
-        ExecutionContext? context = _context;
-        if (context is null)
+        TaskExtras extras = Extras;
+        ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(() =>
         {
-            Start();
-        }
-        else
+            if (extras.TryLeavePredecessorWait())
+            {
+                _owner.DispatchAdmitted(this);
+            }
+        });
+        _cancellation.Token.UnsafeRegister(
+            static s =>
+            {
+                var task = (SupervisedTask)s!;
+                if (task.Extras.TryLeavePredecessorWait())
+                {
+                    task.Schedule(); // it sees its cancellation and ends as canceled, without running and without a slot
+                }
+            },
+            this);
+    }
+
+    /// <summary>Runs the task's next attempt; called by the thread pool through its <see cref="TaskCancellation"/>.</summary>
+    internal void Execute()
+    {
+        try
         {
-            ExecutionContext.Run(context, s_start, this);
+            // The state change guards against a second run of the same dispatch.
+            if (Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Running, (int)SupervisedTaskStatus.Pending)
+                != (int)SupervisedTaskStatus.Pending)
+            {
+                return;
+            }
+
+            _owner.OnRunning(this);
+            ExecutionContext? context = _context;
+            if (context is null)
+            {
+                Start();
+            }
+            else
+            {
+                ExecutionContext.Run(context, s_start, this);
+            }
         }
+        catch (Exception ex)
+        {
+            FailSafely(ex);
+        }
+    }
+
+    /// <summary>
+    /// The last-resort net of the supervisor's own code paths (start, attempt end, backoff, timeout): whatever throws
+    /// there ends the task faulted, logged and reported through its callbacks, and never reaches the thread pool.
+    /// </summary>
+    internal void FailSafely(Exception exception)
+    {
+        try
+        {
+            _extras?.EndAttempt(_owner.TimeProvider, out _, _cancellation.Token);
+        }
+        catch (Exception)
+        {
+            // The attempt's resources are best effort here; the end below is not.
+        }
+
+        Finish(SupervisedTaskStatus.Faulted, exception);
     }
 
     internal void SignalCancellation()
@@ -258,6 +328,11 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// </summary>
     internal void EndUnstarted(bool admitted)
     {
+        if (!TryBeginEnding())
+        {
+            return;
+        }
+
         ReleaseWork();
         _context = null;
         Publish(SupervisedTaskStatus.Canceled, exception: null, admitted);
@@ -330,14 +405,22 @@ public class SupervisedTask : IThreadPoolWorkItem
         }
 
         _running = running;
-        running.ConfigureAwait(false).GetAwaiter().OnCompleted(OnWorkEnded);
+        running.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnWorkEnded);
     }
 
     private void OnWorkEnded()
     {
-        Task running = _running!;
-        _running = null;
-        OnWorkEnded(running);
+        // A continuation on the thread pool: nothing may escape it.
+        try
+        {
+            Task running = _running!;
+            _running = null;
+            OnWorkEnded(running);
+        }
+        catch (Exception ex)
+        {
+            FailSafely(ex);
+        }
     }
 
     private void OnWorkEnded(Task running)
@@ -364,7 +447,8 @@ public class SupervisedTask : IThreadPoolWorkItem
     private void OnAttemptEnded(SupervisedTaskStatus status, Exception? exception, Task? canceledWork = null)
     {
         TaskExtras? extras = _extras;
-        bool timedOut = extras?.EndAttempt(_cancellation.Token) ?? false;
+        TimeSpan overBy = TimeSpan.Zero;
+        bool timedOut = extras?.EndAttempt(_owner.TimeProvider, out overBy, _cancellation.Token) ?? false;
         if (status == SupervisedTaskStatus.Canceled && !_cancellation.IsCancellationRequested && !timedOut)
         {
             // Nobody asked this task to stop: an HttpClient timeout or a linked token of the work's own. Report it.
@@ -376,13 +460,19 @@ public class SupervisedTask : IThreadPoolWorkItem
             status = SupervisedTaskStatus.TimedOut;
             exception = new TimeoutException($"The supervised task ran past its timeout of {extras!.Timeout}.", exception);
         }
+        else if (timedOut)
+        {
+            // It ignored its token and completed after the timeout: an overrun, not a success to keep quiet about.
+            _owner.ReportOverrun(this, extras!.Timeout!.Value, overBy);
+        }
 
         if (status == SupervisedTaskStatus.Canceled)
         {
             exception = null;
         }
 
-        if (extras?.Restart is { } policy && !_cancellation.IsCancellationRequested && ShouldRestart(policy.Mode, status))
+        // Once a drain has begun, or the task was asked to stop, an attempt's end is the task's end, with its real status.
+        if (extras?.Restart is { } policy && !_cancellation.IsCancellationRequested && !_owner.IsClosed && ShouldRestart(policy.Mode, status))
         {
             if (exception is not null)
             {
@@ -406,9 +496,11 @@ public class SupervisedTask : IThreadPoolWorkItem
                 SupervisorActivities.Restarting(extras.Activity, exception, extras.RestartCount, delay);
             }
 
+            // A task waiting out its backoff runs nothing: it gives its run slot back, and takes one again to restart.
+            ReleaseRunSlot();
             if (extras.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
-                Schedule();
+                Resume();
             }
 
             return;
@@ -427,24 +519,62 @@ public class SupervisedTask : IThreadPoolWorkItem
     /// <summary>The task now waits out a restart delay: pending until its next attempt.</summary>
     internal void EnterBackoff()
     {
-        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too.
+        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too. Only from running: a
+        // task that is ending (the last-resort net) keeps its status word to itself.
         _owner.OnLeftRunning(this);
-        Volatile.Write(ref _status, (int)SupervisedTaskStatus.Pending);
+        Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
     }
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>
     internal void EndBackoff()
     {
-        if (_extras!.TryEndBackoff())
+        // Called by a timer or a token registration, on the thread pool: nothing may escape it.
+        try
         {
-            Schedule();
+            if (_extras!.TryEndBackoff())
+            {
+                Resume();
+            }
+        }
+        catch (Exception ex)
+        {
+            FailSafely(ex);
         }
     }
 
-    /// <summary>Registers the removal of this queued task from <paramref name="limiter"/> on its cancellation.</summary>
+    /// <summary>After a backoff: a task that will not run again ends at once; one that will takes a run slot first.</summary>
+    private void Resume()
+    {
+        if (_cancellation.IsCancellationRequested || _owner.IsClosed)
+        {
+            Schedule();
+        }
+        else
+        {
+            _owner.DispatchAdmitted(this);
+        }
+    }
+
+    private void ReleaseRunSlot()
+    {
+        if (HoldsRunSlot)
+        {
+            HoldsRunSlot = false;
+            _owner.ReleaseRunSlot();
+        }
+    }
+
+    /// <summary>Registers the removal of this queued task from <paramref name="limiter"/> on its cancellation, once.</summary>
     internal void RemoveFromQueueWhenCancelled(ConcurrencyLimiter limiter)
     {
         Debug.Assert(_owner.Limiter == limiter, "The task is queued by its own supervisor.");
+        TaskExtras extras = Extras;
+        if (extras.QueueRemovalRegistered)
+        {
+            return;
+        }
+
+        extras.QueueRemovalRegistered = true;
         _cancellation.Token.UnsafeRegister(static s => ((SupervisedTask)s!)._owner.Limiter!.Remove((SupervisedTask)s!), this);
     }
 
@@ -462,33 +592,71 @@ public class SupervisedTask : IThreadPoolWorkItem
         return new OperationCanceledException("The work ended canceled although the supervisor did not cancel it.");
     }
 
+    /// <summary>Claims the end of the task: true for exactly one caller, which then releases, reports and publishes it.</summary>
+    private bool TryBeginEnding()
+    {
+        int status = Volatile.Read(ref _status);
+        while ((status & EndingBit) == 0 && status < (int)SupervisedTaskStatus.RanToCompletion)
+        {
+            int seen = Interlocked.CompareExchange(ref _status, status | EndingBit, status);
+            if (seen == status)
+            {
+                return true;
+            }
+
+            status = seen;
+        }
+
+        return false;
+    }
+
     private void Finish(SupervisedTaskStatus status, Exception? exception, bool gaveUp = false)
     {
+        if (!TryBeginEnding())
+        {
+            return;
+        }
+
         ReleaseWork();
         _context = null;
         TaskExtras? extras = _extras;
-        extras?.EndBackoffResources();
-        TimeSpan elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
-
-        // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or a
-        // drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
-        if (extras?.Activity is { } activity)
+        TimeSpan elapsed = TimeSpan.Zero;
+        try
         {
-            SupervisorActivities.Stop(activity, status, exception, gaveUp);
-            extras.Activity = null;
+            extras?.EndBackoffResources();
+            elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
+
+            // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or
+            // a drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
+            if (extras?.Activity is { } activity)
+            {
+                extras.Activity = null;
+                SupervisorActivities.Stop(activity, status, exception, gaveUp);
+            }
+        }
+        catch (Exception)
+        {
+            // A throwing clock or activity listener must not keep the task from ending; the report below still runs.
         }
 
         _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp);
         Publish(status, exception, admitted: true);
     }
 
+    /// <summary>
+    /// Publishes the end. "Ended" means forgotten: the run slot, the registry entry and the count are released first
+    /// (the key was released by the report), and only then does the status change and the handle's Task complete, so
+    /// that whoever sees the end (an await, WhenIdleAsync, a drain) sees a supervisor that has let the task go.
+    /// </summary>
     private void Publish(SupervisedTaskStatus status, Exception? exception, bool admitted)
     {
         _exception = exception;
+        ReleaseRunSlot();
+        TaskSupervisor.Forgotten forgotten = admitted ? _owner.Forget(this, status) : default;
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.
-        if (Interlocked.Exchange(ref _status, (int)status) == (int)SupervisedTaskStatus.Running)
+        if ((Interlocked.Exchange(ref _status, (int)status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
         {
             _owner.OnLeftRunning(this);
         }
@@ -499,16 +667,7 @@ public class SupervisedTask : IThreadPoolWorkItem
             Complete(completion);
         }
 
-        if (HoldsRunSlot)
-        {
-            HoldsRunSlot = false;
-            _owner.ReleaseRunSlot();
-        }
-
-        if (admitted)
-        {
-            _owner.OnTaskPublished(this);
-        }
+        _owner.Announce(forgotten);
     }
 
     private Task GetCompletionTask()
@@ -529,7 +688,7 @@ public class SupervisedTask : IThreadPoolWorkItem
 
     private void Complete(object completion)
     {
-        switch ((SupervisedTaskStatus)Volatile.Read(ref _status))
+        switch (Status)
         {
             case SupervisedTaskStatus.RanToCompletion:
                 SetRanToCompletion(completion);

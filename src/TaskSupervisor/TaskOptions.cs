@@ -53,10 +53,11 @@ public sealed class TaskOptions
 
     /// <summary>Restarts the task when it ends; see <see cref="RestartPolicy"/>.</summary>
     /// <value>Defaults to <see langword="null"/>: the supervisor's <see cref="TaskSupervisorOptions.DefaultRestartPolicy"/>, which by default never restarts.</value>
+    /// <exception cref="ArgumentException">The policy breaks one of its rules (see <see cref="RestartPolicy"/>); the message lists every problem.</exception>
     public RestartPolicy? Restart
     {
         get => _restart;
-        init => _restart = value?.Validated();
+        init => _restart = value?.Validated(nameof(Restart));
     }
 
     /// <summary>

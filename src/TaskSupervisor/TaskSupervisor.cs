@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics.Metrics;
@@ -16,7 +15,7 @@ namespace TaskSupervision;
 /// <remarks>
 /// <para>Starting unkeyed work takes no global lock: one atomic update of a state word (the count of tracked tasks and
 /// a closed bit, as in tokio-util's <c>TaskTracker</c>), a striped registry for drain, and a queue on the thread pool.
-/// Keyed work adds one <see cref="ConcurrentDictionary{TKey, TValue}"/> operation.</para>
+/// Keyed work adds one <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> operation.</para>
 /// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
 /// </remarks>
 public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
@@ -29,10 +28,10 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     private readonly ILogger _logger;
     private readonly IServiceScopeFactory? _scopeFactory;
     private readonly TimeSpan _shutdownTimeout;
-    private readonly TimeSpan _drainGracePeriod;
-    private readonly Action<TaskEndedArguments>? _onTaskEnded;
     private readonly TaskRegistry _registry = new();
-    private readonly ConcurrentDictionary<string, SupervisedTask> _keys = new(StringComparer.Ordinal);
+    private readonly KeyTable _keys = new();
+    private readonly TaskReporter _reporter;
+    private readonly SupervisorDrain _drainer;
     private readonly long _epochTimestamp;
     private readonly DateTimeOffset _epochUtc;
 
@@ -43,6 +42,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     private PaddedCounter _lastTaskId;
     private TaskCompletionSource? _idleAfterClose;
     private TaskCompletionSource<DrainReport>? _drain;
+    private DrainReport? _lastDrainReport;
 
     /// <summary>Creates a supervisor.</summary>
     /// <param name="options">Its settings, or <see langword="null"/> for the defaults.</param>
@@ -66,22 +66,29 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         IReadOnlyList<string> problems = options.GetProblems();
         if (problems.Count > 0)
         {
-            throw new ArgumentException(string.Join(" ", problems), nameof(options));
+            throw new ArgumentException("The task supervisor's options are invalid: " + string.Join(" ", problems), nameof(options));
         }
 
         Limiter = options.MaxConcurrency is int maxConcurrency ? new ConcurrencyLimiter(maxConcurrency, options.MaxPending) : null;
         DefaultRestartPolicy = options.DefaultRestartPolicy;
         Name = options.Name ?? (string.IsNullOrEmpty(defaultName) ? TaskSupervisorConstants.DefaultSupervisorName : defaultName);
         TimeProvider = options.TimeProvider ?? defaultTimeProvider ?? TimeProvider.System;
-        _shutdownTimeout = options.ShutdownTimeout;
-        _drainGracePeriod = options.DrainGracePeriod;
-        _onTaskEnded = options.OnTaskEnded;
+        // The last-resort check of the timeout rule (options validation reports it first, at host start).
+        _shutdownTimeout = Guard.Timeout(options.ShutdownTimeout, "options.ShutdownTimeout");
+        TimeSpan drainGracePeriod = Guard.Timeout(options.DrainGracePeriod, "options.DrainGracePeriod");
+        if (DefaultRestartPolicy is not null)
+        {
+            Guard.RestartDelays(DefaultRestartPolicy, nameof(options));
+        }
+
         _scopeFactory = scopeFactory;
         ILogger logger = loggerFactory?.CreateLogger<TaskSupervisor>() ?? NullLogger<TaskSupervisor>.Instance;
         _logger = logger == NullLogger<TaskSupervisor>.Instance ? logger : new ContainedLogger(logger);
         _epochTimestamp = TimeProvider.GetTimestamp();
         _epochUtc = TimeProvider.GetUtcNow();
         Metrics = SupervisorMetrics.For(meterFactory);
+        _reporter = new TaskReporter(_logger, Metrics, Name, options.OnTaskEnded);
+        _drainer = new SupervisorDrain(this, _registry, _reporter, _logger, drainGracePeriod);
     }
 
     /// <inheritdoc />
@@ -96,6 +103,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public int PendingCount => Limiter?.Pending ?? 0;
 
+    /// <summary>
+    /// The deadline of a drain that is given none (<see cref="DisposeAsync"/>, <c>DrainAsync(null)</c>):
+    /// <see cref="TaskSupervisorOptions.ShutdownTimeout"/>. The host integration drains within the smaller of this and the host's.
+    /// </summary>
+    public TimeSpan ShutdownTimeout => _shutdownTimeout;
+
+    /// <inheritdoc />
+    public DrainReport? LastDrainReport => Volatile.Read(ref _lastDrainReport);
     /// <inheritdoc />
     public bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
 
@@ -104,6 +119,9 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     internal RestartPolicy? DefaultRestartPolicy { get; }
 
     internal SupervisorMetrics Metrics { get; }
+
+    /// <summary>The idle waits attached to the registry now (for tests: a cancelled wait must be gone at once).</summary>
+    internal int AttachedIdleWaits => _registry.AttachedWaits();
 
     /// <inheritdoc />
     public SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null)
@@ -188,7 +206,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "an unkeyed start");
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
-        return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
+        return StartCore(CreateHoldingReservation(reservation, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
     }
 
     /// <inheritdoc />
@@ -197,13 +215,13 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
-        return StartCore(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
+        return StartCore(CreateHoldingReservation(reservation, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
     }
 
     /// <inheritdoc />
     public bool TryGetTask(string key, [NotNullWhen(true)] out SupervisedTask? task)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        Guard.Key(key);
         return _keys.TryGetValue(key, out task);
     }
 
@@ -224,22 +242,26 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public Task<CancelResult> CancelAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(key);
+        Guard.Key(key);
         Guard.Timeout(timeout);
-        return _keys.TryGetValue(key, out SupervisedTask? task) ? task.CancelAsync(timeout, cancellationToken) : s_notFound;
+        if (!_keys.TryGetValue(key, out SupervisedTask? task))
+        {
+            return cancellationToken.IsCancellationRequested ? Task.FromCanceled<CancelResult>(cancellationToken) : s_notFound;
+        }
+
+        return task.CancelAsync(timeout, cancellationToken);
     }
 
     /// <inheritdoc />
     public Task WhenIdleAsync(CancellationToken cancellationToken = default)
     {
-        if (Count == 0)
+        if (cancellationToken.IsCancellationRequested)
         {
-            return Task.CompletedTask;
+            return Task.FromCanceled(cancellationToken);
         }
 
-        // A cancelled wait leaves its waiter attached until those tasks end: one small object, never a task.
-        Task idle = _registry.WhenIdle();
-        return cancellationToken.CanBeCanceled && !idle.IsCompleted ? idle.WaitAsync(cancellationToken) : idle;
+        // A wait whose token fires detaches at once; a task's end never scans the waits.
+        return Count == 0 ? Task.CompletedTask : _registry.WhenIdle(cancellationToken);
     }
 
     /// <inheritdoc />
@@ -333,67 +355,78 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <summary>The task's attempt ended: it ended or waits out a restart delay.</summary>
     internal void OnLeftRunning(SupervisedTask task) => _registry.OnLeftRunning(task);
 
-    internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay)
-    {
-        Log.TaskRestarting(_logger, exception, task.Id, task.Key, task.Name, Name, delay.TotalMilliseconds, restartCount);
-        Metrics.RecordRestart(Name, task.Name);
-    }
+    internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay) =>
+        _reporter.Restarting(task, exception, restartCount, delay);
+
+    internal void ReportOverrun(SupervisedTask task, TimeSpan timeout, TimeSpan overBy) => _reporter.Overrun(task, timeout, overBy);
 
     private void OnAccepted(SupervisedTask task) => Metrics.RecordAccepted(Name, task.Name);
 
-    /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is published as ended.</summary>
+    /// <summary>Releases the task's key, then logs how it ended and runs its callbacks. Called once per started task, before it is forgotten.</summary>
     internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
     {
-        if (task.Key is not null)
-        {
-            // Only if the key still maps to this task: a replacement may already own it.
-            _keys.TryRemove(new KeyValuePair<string, SupervisedTask>(task.Key, task));
-        }
-
-        switch (status)
-        {
-            case SupervisedTaskStatus.Faulted when gaveUp:
-                Log.TaskGaveUp(_logger, exception!, task.Id, task.Key, task.Name, Name, task.RestartCount);
-                break;
-            case SupervisedTaskStatus.Faulted:
-                Log.TaskFaulted(_logger, exception!, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
-                break;
-            case SupervisedTaskStatus.TimedOut:
-                Log.TaskTimedOut(_logger, exception!, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
-                break;
-            case SupervisedTaskStatus.Canceled:
-                Log.TaskCanceled(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
-                break;
-            default:
-                Log.TaskCompleted(_logger, task.Id, task.Key, task.Name, Name, elapsed.TotalMilliseconds);
-                break;
-        }
-
-        Metrics.RecordEnded(Name, task.Name, status, elapsed, gaveUp);
-
-        if (taskCallback is null && _onTaskEnded is null)
-        {
-            return;
-        }
-
-        var arguments = new TaskEndedArguments(task, status, exception, elapsed, task.RestartCount, gaveUp);
-        InvokeCallbacks(taskCallback, arguments);
-        InvokeCallbacks(_onTaskEnded, arguments);
+        _keys.Release(task);
+        _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);
     }
 
-    /// <summary>The task has ended and been published: forget it.</summary>
-    internal void OnTaskPublished(SupervisedTask task)
+    /// <summary>What forgetting a task left to announce once its handle shows the end.</summary>
+    internal readonly struct Forgotten(List<TaskRegistry.IdleWait>? idleWaits, bool lastAfterClose)
     {
-        _registry.Remove(task);
-        if (Interlocked.Add(ref _state.Value, -CountUnit) == ClosedBit)
+        public List<TaskRegistry.IdleWait>? IdleWaits { get; } = idleWaits;
+
+        public bool LastAfterClose { get; } = lastAfterClose;
+    }
+
+    /// <summary>
+    /// Forgets an ended task: out of the registry (its outcome tallied if a drain counts it) and out of the count. Nothing
+    /// is completed here; <see cref="Announce"/> does that after the handle shows the end.
+    /// </summary>
+    internal Forgotten Forget(SupervisedTask task, SupervisedTaskStatus status)
+    {
+        List<TaskRegistry.IdleWait>? waits = _registry.Remove(task, status);
+        bool last = Interlocked.Add(ref _state.Value, -CountUnit) == ClosedBit;
+        return new Forgotten(waits, last);
+    }
+
+    /// <summary>Completes what waited for the forgotten task: idle waits, and the drain when it was the last task after the close.</summary>
+    internal void Announce(in Forgotten forgotten)
+    {
+        if (forgotten.IdleWaits is { } waits)
+        {
+            foreach (TaskRegistry.IdleWait wait in waits)
+            {
+                wait.Complete();
+            }
+        }
+
+        if (forgotten.LastAfterClose)
         {
             // The last task ended after the close: _idleAfterClose was set before the closed bit, so it is not null.
-            _idleAfterClose!.TrySetResult();
+            Volatile.Read(ref _idleAfterClose)!.TrySetResult();
         }
     }
 
     internal void ReportCancellationCallbackFailure(SupervisedTask task, AggregateException exception) =>
-        Log.CancellationCallbackFailed(_logger, exception.InnerExceptions.Count == 1 ? exception.InnerException! : exception, task.Id, task.Key, task.Name, Name);
+        _reporter.CancellationCallbackFailed(task, exception);
+
+    /// <summary>
+    /// Closes the supervisor to new work (a start after this throws), and returns a task that completes when the last
+    /// task tracked now has been forgotten.
+    /// </summary>
+    internal Task Close(out int countAtClose)
+    {
+        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _idleAfterClose, idle);
+        long state = Interlocked.Or(ref _state.Value, ClosedBit);
+        countAtClose = (int)(state >> 1);
+        if (countAtClose == 0)
+        {
+            idle.TrySetResult();
+        }
+
+        Limiter?.SignalRoom(); // starts waiting for room see the close and give up
+        return idle.Task;
+    }
 
     /// <summary>
     /// Reserves room under the concurrency limit (unless <paramref name="reserved"/> already holds it), admits the task,
@@ -487,6 +520,20 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         }
     }
 
+    /// <summary>Creates a task for a start that already holds a reservation, giving it back if the options are rejected.</summary>
+    private SupervisedTask CreateHoldingReservation(Reservation reservation, string? key, Func<CancellationToken, Task> work, TaskOptions? options)
+    {
+        try
+        {
+            return new SupervisedTask(this, key, work, options);
+        }
+        catch (ArgumentException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+    }
+
     private async ValueTask<Reservation> ReserveAsync(CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
@@ -516,7 +563,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         {
             if ((state & ClosedBit) != 0)
             {
-                _registry.Remove(task);
+                _registry.Remove(task, status: null);
                 task.EndUnstarted(admitted: false);
                 throw ClosedException();
             }
@@ -549,112 +596,18 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         };
     }
 
-    private void InvokeCallbacks(Action<TaskEndedArguments>? callbacks, in TaskEndedArguments arguments)
-    {
-        if (callbacks is null)
-        {
-            return;
-        }
-
-        foreach (Action<TaskEndedArguments> callback in Delegate.EnumerateInvocationList(callbacks))
-        {
-            try
-            {
-                callback(arguments);
-            }
-            catch (Exception ex)
-            {
-                Log.CallbackFailed(_logger, ex, arguments.Task.Id, arguments.Key, arguments.Name, Name);
-                Metrics.RecordCallbackFailure(Name, arguments.Name);
-            }
-        }
-    }
-
     private async Task RunDrainAsync(TaskCompletionSource<DrainReport> result, TimeSpan timeout)
     {
         // Never faults: every exception is handed to the drain's awaiters.
         try
         {
-            result.TrySetResult(await DrainCoreAsync(timeout).ConfigureAwait(false));
+            DrainReport report = await _drainer.RunAsync(timeout).ConfigureAwait(false);
+            Volatile.Write(ref _lastDrainReport, report);
+            result.TrySetResult(report);
         }
         catch (Exception ex)
         {
             result.TrySetException(ex);
         }
-    }
-
-    private async Task<DrainReport> DrainCoreAsync(TimeSpan timeout)
-    {
-        long started = TimeProvider.GetTimestamp();
-        var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Volatile.Write(ref _idleAfterClose, idle);
-        long state = Interlocked.Or(ref _state.Value, ClosedBit);
-        int atStart = (int)(state >> 1);
-        if (atStart == 0)
-        {
-            idle.TrySetResult();
-        }
-
-        Log.DrainStarted(_logger, Name, atStart, timeout.TotalMilliseconds);
-        Limiter?.SignalRoom(); // starts waiting for room see the close and give up
-
-        // 1. Grace: let tasks finish on their own, within the deadline.
-        TimeSpan grace = timeout == Timeout.InfiniteTimeSpan || _drainGracePeriod < timeout ? _drainGracePeriod : timeout;
-        if (grace != TimeSpan.Zero && !idle.Task.IsCompleted)
-        {
-            await WaitAsync(idle.Task, grace, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        // 2. Signal cancellation to every task still tracked; pending ones will never run.
-        int canceled = 0;
-        if (!idle.Task.IsCompleted)
-        {
-            // Pending tasks first: a replacement waiting for its predecessor is cancelled before the predecessor ends.
-            var toCancel = new List<SupervisedTask>();
-            foreach (SupervisedTask task in _registry.Snapshot())
-            {
-                if (!task.IsEnded && !task.IsCancellationRequested)
-                {
-                    toCancel.Add(task);
-                }
-            }
-
-            toCancel.Sort(static (a, b) => (b.Status == SupervisedTaskStatus.Pending).CompareTo(a.Status == SupervisedTaskStatus.Pending));
-
-            // One work item cancels them all, running the works' token registrations there: never on the disposing
-            // thread (a registration that blocks must not hold up the deadline below), and without one work item per task.
-            canceled = toCancel.Count;
-#pragma warning disable TS0001 // the supervisor's own machinery: the drain below waits for every task this work item cancels
-            ThreadPool.UnsafeQueueUserWorkItem(
-                static tasks =>
-                {
-                    foreach (SupervisedTask task in tasks)
-                    {
-                        task.SignalCancellationInline();
-                    }
-                },
-                toCancel,
-                preferLocal: false);
-#pragma warning restore TS0001
-
-            // 3. Wait for them, up to what is left of the deadline.
-            TimeSpan remaining = timeout == Timeout.InfiniteTimeSpan
-                ? timeout
-                : TimeSpan.FromTicks(Math.Max(0, (timeout - TimeProvider.GetElapsedTime(started)).Ticks));
-            await WaitAsync(idle.Task, remaining, CancellationToken.None).ConfigureAwait(false);
-        }
-
-        // 4. Report what is still running: it cannot be stopped, only named.
-        IReadOnlyList<SupervisedTaskInfo> stragglers = idle.Task.IsCompleted ? [] : GetSnapshot();
-        foreach (SupervisedTaskInfo straggler in stragglers)
-        {
-            Log.DrainStraggler(_logger, straggler.Id, straggler.Key, straggler.Name, Name, straggler.Age.TotalMilliseconds);
-        }
-
-        TimeSpan elapsed = TimeProvider.GetElapsedTime(started);
-        Metrics.RecordDrain(Name, elapsed, stragglers.Count);
-
-        Log.DrainCompleted(_logger, Name, atStart, elapsed.TotalMilliseconds, canceled, stragglers.Count);
-        return new DrainReport(atStart, canceled, stragglers, elapsed);
     }
 }

@@ -5,8 +5,6 @@ namespace TaskSupervision;
 /// <summary>Settings of a <see cref="TaskSupervisor"/>. They are read once, when the supervisor is created.</summary>
 public sealed class TaskSupervisorOptions
 {
-    private TimeSpan _shutdownTimeout = TaskSupervisorConstants.DefaultShutdownTimeout;
-    private TimeSpan _drainGracePeriod = TaskSupervisorConstants.DefaultDrainGracePeriod;
 
     /// <summary>
     /// The longest finite timeout or delay anything in the library accepts: <see cref="uint.MaxValue"/> - 1 milliseconds
@@ -27,24 +25,16 @@ public sealed class TaskSupervisorOptions
 
     /// <summary>How long disposal waits for tasks to end before it reports the rest as stragglers and returns.</summary>
     /// <value>Defaults to 30 seconds, like <c>HostOptions.ShutdownTimeout</c>. <see cref="Timeout.InfiniteTimeSpan"/> waits forever.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
-    public TimeSpan ShutdownTimeout
-    {
-        get => _shutdownTimeout;
-        set => _shutdownTimeout = Guard.Timeout(value);
-    }
+    /// <remarks>Must follow the timeout rule of <see cref="MaxTimeout"/>; checked by options validation, not by the setter.</remarks>
+    public TimeSpan ShutdownTimeout { get; set; } = TaskSupervisorConstants.DefaultShutdownTimeout;
 
     /// <summary>
     /// How long a drain lets tasks finish on their own before it signals their cancellation tokens. It counts within the
     /// drain's timeout, never in addition to it.
     /// </summary>
     /// <value>Defaults to <see cref="TimeSpan.Zero"/>: cancellation is signalled as soon as the drain begins.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative and not <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
-    public TimeSpan DrainGracePeriod
-    {
-        get => _drainGracePeriod;
-        set => _drainGracePeriod = Guard.Timeout(value);
-    }
+    /// <remarks>Must follow the timeout rule of <see cref="MaxTimeout"/>; checked by options validation, not by the setter.</remarks>
+    public TimeSpan DrainGracePeriod { get; set; } = TaskSupervisorConstants.DefaultDrainGracePeriod;
 
     /// <summary>The clock used for start times, elapsed times and every timeout.</summary>
     /// <value>Defaults to the <see cref="System.TimeProvider"/> registered in DI, else <see cref="TimeProvider.System"/>.</value>
@@ -65,48 +55,47 @@ public sealed class TaskSupervisorOptions
     /// The most tasks that run at once. Tasks started beyond it wait, in order, as <see cref="SupervisedTaskStatus.Pending"/>.
     /// Below the limit a start takes no lock.
     /// </summary>
-    /// <value>Defaults to <see langword="null"/>: no limit.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
-    public int? MaxConcurrency
-    {
-        get => _maxConcurrency;
-        set => _maxConcurrency = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), value, "The limit must be positive; use null for none.");
-    }
+    /// <value>Defaults to <see langword="null"/>: no limit. Must be positive (checked by options validation).</value>
+    public int? MaxConcurrency { get; set; }
 
     /// <summary>
     /// The most tasks that may wait for a run slot when <see cref="MaxConcurrency"/> is reached. A start beyond it throws
     /// <see cref="SupervisorQueueFullException"/>; <c>TryRun</c> returns <see langword="false"/>; <c>RunAsync</c> waits for room.
     /// Requires <see cref="MaxConcurrency"/>.
     /// </summary>
-    /// <value>Defaults to <see langword="null"/>: the queue is unbounded and grows with every start beyond the limit.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
-    public int? MaxPending
-    {
-        get => _maxPending;
-        set => _maxPending = value is null or >= 0 ? value : throw new ArgumentOutOfRangeException(nameof(MaxPending), value, "The bound must not be negative; use null for none.");
-    }
+    /// <value>Defaults to <see langword="null"/>: the queue is unbounded and grows with every start beyond the limit. Must not be negative (checked by options validation).</value>
+    public int? MaxPending { get; set; }
 
     /// <summary>The restart policy of tasks started without <see cref="TaskOptions.Restart"/>.</summary>
-    /// <value>Defaults to <see langword="null"/>: never restart.</value>
-    public RestartPolicy? DefaultRestartPolicy
-    {
-        get => _defaultRestartPolicy;
-        set => _defaultRestartPolicy = value?.Validated();
-    }
-
-    private int? _maxConcurrency;
-    private int? _maxPending;
-    private RestartPolicy? _defaultRestartPolicy;
+    /// <value>Defaults to <see langword="null"/>: never restart. Bound from configuration as a section of its own; its rules are checked by options validation.</value>
+    public RestartPolicy? DefaultRestartPolicy { get; set; }
 
     /// <summary>Every problem with these options, empty when they are valid.</summary>
-    internal IReadOnlyList<string> GetProblems()
+    /// <param name="path">The configuration path the options were bound from, to name each setting by; <see langword="null"/> for property names.</param>
+    internal IReadOnlyList<string> GetProblems(string? path = null)
     {
-        var problems = new List<string>();
-        if (_maxPending is not null && _maxConcurrency is null)
+        var problems = new OptionsProblems(path);
+        problems.Timeout(nameof(ShutdownTimeout), ShutdownTimeout);
+        problems.Timeout(nameof(DrainGracePeriod), DrainGracePeriod);
+        if (MaxConcurrency is <= 0)
         {
-            problems.Add("MaxPending bounds the queue of tasks waiting for MaxConcurrency; set MaxConcurrency too.");
+            problems.Add(nameof(MaxConcurrency), MaxConcurrency, "must be positive; leave it unset (null) for no limit.");
         }
 
-        return problems;
+        if (MaxPending is < 0)
+        {
+            problems.Add(nameof(MaxPending), MaxPending, "must not be negative; leave it unset (null) for an unbounded queue.");
+        }
+        else if (MaxPending is not null && MaxConcurrency is null)
+        {
+            problems.Add(nameof(MaxPending), MaxPending, $"bounds the queue of tasks waiting for {problems.Name(nameof(MaxConcurrency))}; set that too.");
+        }
+
+        foreach (string problem in DefaultRestartPolicy?.GetProblems(problems.Name(nameof(DefaultRestartPolicy))) ?? [])
+        {
+            problems.AddRaw(problem);
+        }
+
+        return problems.Problems;
     }
 }

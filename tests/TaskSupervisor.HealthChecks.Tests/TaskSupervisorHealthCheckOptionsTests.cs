@@ -33,8 +33,14 @@ public sealed class TaskSupervisorHealthCheckOptionsTests
 
     [Theory]
     [MemberData(nameof(BadValues))]
-    public void Setters_RejectBadValues_WithArgumentOutOfRange(Action<TaskSupervisorHealthCheckOptions> set)
+    public void BadValues_DoNotThrowInTheSetter_ValidationReportsThem(Action<TaskSupervisorHealthCheckOptions> set)
     {
-        FluentActions.Invoking(() => set(new TaskSupervisorHealthCheckOptions())).Should().Throw<ArgumentOutOfRangeException>();
+        var options = new TaskSupervisorHealthCheckOptions();
+
+        FluentActions.Invoking(() => set(options)).Should().NotThrow("a throwing setter breaks configuration binding");
+        options.GetProblems().Should().ContainSingle();
     }
+
+    [Fact]
+    public void Defaults_AreValid() => new TaskSupervisorHealthCheckOptions().GetProblems().Should().BeEmpty();
 }

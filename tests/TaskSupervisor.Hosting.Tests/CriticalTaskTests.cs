@@ -38,7 +38,7 @@ public sealed class CriticalTaskTests : IDisposable
         log.Exception.Should().BeOfType<InvalidOperationException>();
         log.State("TaskName").Should().Be("billing-loop");
         log.State("ExitCode").Should().Be("1");
-        logs.LogsWithEvent(101).Should().ContainSingle("the supervisors are drained as at any shutdown");
+        logs.LogsWithEvent(6).Should().ContainSingle("the supervisors are drained as at any shutdown");
     }
 
     [Fact]

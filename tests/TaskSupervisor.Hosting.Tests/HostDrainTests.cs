@@ -9,7 +9,7 @@ namespace TaskSupervision.Hosting.Tests;
 public sealed class HostDrainTests
 {
     [Fact]
-    public async Task StopAsync_DrainsEverySupervisor_BeforeTheContainerIsDisposed_AndLogsEachReport()
+    public async Task StopAsync_DrainsEverySupervisor_BeforeTheContainerIsDisposed_AndEachDrainIsLoggedOnce()
     {
         using IHost host = TestHost.Build(s => s
             .AddTaskSupervisorHosting()
@@ -54,10 +54,10 @@ public sealed class HostDrainTests
         cleanupErrors.Should().BeEmpty();
         ledger.Entries.Should().BeEquivalentTo("default", "emails");
         host.LogsWithEvent(100).Should().ContainSingle().Which.State("SupervisorCount").Should().Be("2");
-        IReadOnlyList<FakeLogRecord> reports = host.LogsWithEvent(101);
+        IReadOnlyList<FakeLogRecord> reports = host.LogsWithEvent(6);
         reports.Select(r => r.State("Supervisor")).Should().BeEquivalentTo("default", "emails");
         reports.Should().OnlyContain(r => r.State("TaskCount") == "1" && r.State("CanceledCount") == "1" && r.State("StragglerCount") == "0");
-        reports.Should().OnlyContain(r => r.Level == LogLevel.Information && r.Id.Name == "SupervisorDrained");
+        reports.Should().OnlyContain(r => r.Level == LogLevel.Information && r.Id.Name == "DrainCompleted");
         host.Services.GetFakeLogCollector().GetSnapshot().Should().Contain(r => r.Message == "cleanup default")
             .And.Contain(r => r.Message == "cleanup emails");
     }
@@ -85,10 +85,10 @@ public sealed class HostDrainTests
         await stop.Within();
 
         host.LogsWithEvent(100).Should().ContainSingle().Which.State("TimeoutMs").Should().Be("9000", "10 s less 10 %");
-        FakeLogRecord report = host.LogsWithEvent(102).Should().ContainSingle().Subject;
-        report.Level.Should().Be(LogLevel.Warning);
+        host.LogsWithEvent(106).Should().ContainSingle().Which.State("DeadlineMs").Should().Be("9000", "the host's is smaller than the supervisor's 30 s");
+        host.LogsWithEvent(7).Should().ContainSingle().Which.State("TaskKey").Should().Be("stubborn");
+        FakeLogRecord report = host.LogsWithEvent(6).Should().ContainSingle().Subject;
         report.State("StragglerCount").Should().Be("1");
-        report.State("Stragglers").Should().Contain("key=stubborn");
         double.Parse(report.State("ElapsedMs")!, System.Globalization.CultureInfo.InvariantCulture).Should().BeInRange(9000, 10000);
         release.SetResult();
     }
@@ -104,7 +104,7 @@ public sealed class HostDrainTests
         await host.StopAsync().Within();
 
         host.LogsWithEvent(100).Should().ContainSingle().Which.State("TimeoutMs").Should().Be("3000");
-        host.LogsWithEvent(101).Should().ContainSingle().Which.State("TaskCount").Should().Be("0");
+        host.LogsWithEvent(6).Should().ContainSingle().Which.State("TaskCount").Should().Be("0");
     }
 
     [Fact]
@@ -119,7 +119,7 @@ public sealed class HostDrainTests
     }
 
     [Fact]
-    public async Task StopAsync_SupervisorAlreadyDrained_LogsItsReportAgain_WithoutWaiting()
+    public async Task StopAsync_SupervisorAlreadyDrained_ReturnsAtOnce_AndTheDrainIsLoggedOnce()
     {
         using IHost host = TestHost.Build(s => s.AddTaskSupervisorHosting().AddTaskSupervisor());
         await host.StartAsync().Within();
@@ -127,7 +127,40 @@ public sealed class HostDrainTests
 
         await host.StopAsync().Within();
 
-        host.LogsWithEvent(101).Should().ContainSingle();
+        host.LogsWithEvent(6).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task StopAsync_SupervisorsShutdownTimeoutIsSmaller_DrainEndsAtIt_AndBothDeadlinesAreLogged()
+    {
+        // Issue 11: the supervisor's own ShutdownTimeout (the drain deadline of the README) was ignored under the host.
+        var time = new FakeTimeProvider();
+        using IHost host = TestHost.Build(
+            s => s.AddTaskSupervisorHosting().AddTaskSupervisor(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2)),
+            shutdownTimeout: TimeSpan.FromSeconds(60),
+            time: time);
+        await host.StartAsync().Within();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        host.Services.GetRequiredService<ITaskSupervisor>().Run("stubborn", async _ =>
+        {
+            started.TrySetResult();
+            await release.Task;   // ignores its token
+        });
+        await started.Task.Within();
+
+        Task stop = host.StopAsync();
+        await time.AdvanceUntil(() => stop.IsCompleted, TimeSpan.FromMilliseconds(500));
+        await stop.Within();
+
+        FakeLogRecord deadline = host.LogsWithEvent(106).Should().ContainSingle().Subject;
+        deadline.State("DeadlineMs").Should().Be("2000");
+        deadline.State("ShutdownTimeoutMs").Should().Be("2000");
+        deadline.State("HostTimeoutMs").Should().Be("58000", "60 s less the 2 s margin");
+        DrainReport report = host.Services.GetRequiredService<ITaskSupervisor>().LastDrainReport!;
+        report.Stragglers.Should().ContainSingle().Which.Key.Should().Be("stubborn");
+        report.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(2)).And.BeLessThan(TimeSpan.FromSeconds(3));
+        release.SetResult();
     }
 
     private static void Cleanup(IServiceProvider services, string name, List<Exception> errors)

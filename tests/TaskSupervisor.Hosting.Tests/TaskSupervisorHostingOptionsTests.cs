@@ -15,13 +15,18 @@ public sealed class TaskSupervisorHostingOptionsTests
     }
 
     [Fact]
-    public void Setters_RejectBadValues_WithArgumentOutOfRange()
+    public void Setters_NeverThrow_ValidationReportsEveryProblem()
     {
         var options = new TaskSupervisorHostingOptions();
 
-        FluentActions.Invoking(() => options.DrainTimeout = TimeSpan.FromSeconds(-1)).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => options.CriticalFailureExitCode = 0).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => options.DrainTimeout = Timeout.InfiniteTimeSpan).Should().NotThrow();
-        FluentActions.Invoking(() => options.DrainTimeout = TimeSpan.Zero).Should().NotThrow();
+        FluentActions.Invoking(() => { options.DrainTimeout = TimeSpan.FromSeconds(-1); options.CriticalFailureExitCode = 0; }).Should().NotThrow();
+        options.GetProblems().Should().HaveCount(2).And.Contain(p => p.StartsWith("DrainTimeout", StringComparison.Ordinal)).And.Contain(p => p.StartsWith("CriticalFailureExitCode", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void InfiniteAndZeroDrainTimeouts_AreValid()
+    {
+        new TaskSupervisorHostingOptions { DrainTimeout = Timeout.InfiniteTimeSpan }.GetProblems().Should().BeEmpty();
+        new TaskSupervisorHostingOptions { DrainTimeout = TimeSpan.Zero }.GetProblems().Should().BeEmpty();
     }
 }

@@ -51,8 +51,8 @@ public sealed class BadInputTests
         await task.Awaiting(t => t.CancelAsync(negative)).Should().ThrowAsync<ArgumentOutOfRangeException>();
         FluentActions.Invoking(() => { _ = harness.Supervisor.DrainAsync(negative); }).Should().Throw<ArgumentOutOfRangeException>();
 #pragma warning restore TS0003
-        new TaskSupervisorOptions().Invoking(o => o.ShutdownTimeout = negative).Should().Throw<ArgumentOutOfRangeException>();
-        new TaskSupervisorOptions().Invoking(o => o.DrainGracePeriod = negative).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new TaskSupervisor(new TaskSupervisorOptions { ShutdownTimeout = negative, DrainGracePeriod = negative }))
+            .Should().Throw<ArgumentException>().Which.Message.Should().ContainAll("ShutdownTimeout", "DrainGracePeriod");
     }
 
     [Fact]

@@ -9,17 +9,11 @@ namespace TaskSupervision.Hosting.Internal;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 100, EventName = "HostDrainStarted", Level = LogLevel.Information,
-        Message = "The host is stopping: draining {SupervisorCount} supervisor(s) in parallel with a timeout of {TimeoutMs} ms")]
+        Message = "The host is stopping: draining {SupervisorCount} supervisor(s) in parallel within the host's deadline of {TimeoutMs} ms")]
     public static partial void HostDrainStarted(ILogger logger, int supervisorCount, double timeoutMs);
 
-    [LoggerMessage(EventId = 101, EventName = "SupervisorDrained", Level = LogLevel.Information,
-        Message = "Supervisor {Supervisor} drained {TaskCount} task(s) in {ElapsedMs} ms: {CanceledCount} canceled, {StragglerCount} straggler(s)")]
-    public static partial void SupervisorDrained(ILogger logger, string supervisor, int taskCount, double elapsedMs, int canceledCount, int stragglerCount);
-
-    [LoggerMessage(EventId = 102, EventName = "SupervisorDrainIncomplete", Level = LogLevel.Warning,
-        Message = "Supervisor {Supervisor} drained {TaskCount} task(s) in {ElapsedMs} ms: {CanceledCount} canceled, {StragglerCount} straggler(s) still running: {Stragglers}")]
-    public static partial void SupervisorDrainIncomplete(ILogger logger, string supervisor, int taskCount, double elapsedMs, int canceledCount, int stragglerCount, string stragglers);
-
+    // 101 (SupervisorDrained) and 102 (SupervisorDrainIncomplete) are retired: the supervisor logs its own drain once
+    // (DrainCompleted, DrainStraggler). Their ids are never reused.
     [LoggerMessage(EventId = 103, EventName = "HostDrainAbandoned", Level = LogLevel.Warning,
         Message = "The host's shutdown token fired before supervisor {Supervisor} finished draining; the host stops waiting for it")]
     public static partial void HostDrainAbandoned(ILogger logger, string supervisor);
@@ -31,4 +25,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 105, EventName = "CriticalTaskFailed", Level = LogLevel.Critical,
         Message = "Critical task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} ended {Status}; stopping the host with exit code {ExitCode}")]
     public static partial void CriticalTaskFailed(ILogger logger, Exception? exception, long taskId, string? taskKey, string? taskName, string supervisor, SupervisedTaskStatus status, int exitCode);
+
+    [LoggerMessage(EventId = 106, EventName = "SupervisorDrainDeadline", Level = LogLevel.Information,
+        Message = "Supervisor {Supervisor} drains within {DeadlineMs} ms: the smaller of its ShutdownTimeout ({ShutdownTimeoutMs} ms) and the host's deadline ({HostTimeoutMs} ms)")]
+    public static partial void SupervisorDrainDeadline(ILogger logger, string supervisor, double deadlineMs, double? shutdownTimeoutMs, double hostTimeoutMs);
 }

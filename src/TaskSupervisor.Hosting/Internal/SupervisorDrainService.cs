@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -7,7 +6,8 @@ using Microsoft.Extensions.Options;
 namespace TaskSupervision.Hosting.Internal;
 
 /// <summary>
-/// Drains every supervisor registered in the container, in parallel, when the host stops, and logs each report.
+/// Drains every supervisor registered in the container, in parallel, when the host stops, each within the smaller of
+/// its own <see cref="TaskSupervisor.ShutdownTimeout"/> and the host's deadline.
 /// </summary>
 /// <remarks>
 /// <para>The drain runs in <see cref="StopAsync"/>, not <see cref="StoppingAsync"/>: hosted services are stopped in the
@@ -20,8 +20,6 @@ namespace TaskSupervision.Hosting.Internal;
 /// </remarks>
 internal sealed class SupervisorDrainService : IHostedLifecycleService
 {
-    private const int MaxStragglersInLog = 10;
-
     private readonly IServiceProvider _services;
     private readonly IOptions<HostOptions> _hostOptions;
     private readonly IOptionsMonitor<TaskSupervisorHostingOptions> _options;
@@ -55,14 +53,14 @@ internal sealed class SupervisorDrainService : IHostedLifecycleService
             return;
         }
 
-        TimeSpan timeout = GetDrainTimeout(_options.CurrentValue.DrainTimeout, _hostOptions.Value.ShutdownTimeout);
-        Log.HostDrainStarted(_logger, supervisors.Count, timeout.TotalMilliseconds);
+        TimeSpan hostTimeout = GetDrainTimeout(_options.CurrentValue.DrainTimeout, _hostOptions.Value.ShutdownTimeout);
+        Log.HostDrainStarted(_logger, supervisors.Count, hostTimeout.TotalMilliseconds);
 
         // In parallel: each drain waits for its own tasks, so the slowest supervisor, not the sum, bounds shutdown.
         var drains = new Task[supervisors.Count];
         for (int i = 0; i < drains.Length; i++)
         {
-            drains[i] = DrainAsync(supervisors[i], timeout, cancellationToken);
+            drains[i] = DrainAsync(supervisors[i], hostTimeout, cancellationToken);
         }
 
         await Task.WhenAll(drains).ConfigureAwait(false);
@@ -94,6 +92,20 @@ internal sealed class SupervisorDrainService : IHostedLifecycleService
         return shutdownTimeout - margin;
     }
 
+    /// <summary>
+    /// A supervisor's drain deadline: the smaller of its own <see cref="TaskSupervisor.ShutdownTimeout"/> (the deadline the
+    /// README promises) and the host's, so that neither is exceeded. <see cref="Timeout.InfiniteTimeSpan"/> is the largest.
+    /// </summary>
+    internal static TimeSpan GetSupervisorDeadline(TimeSpan? supervisorTimeout, TimeSpan hostTimeout)
+    {
+        if (supervisorTimeout is not TimeSpan own || own == Timeout.InfiniteTimeSpan)
+        {
+            return hostTimeout;
+        }
+
+        return hostTimeout == Timeout.InfiniteTimeSpan || own < hostTimeout ? own : hostTimeout;
+    }
+
     private List<ITaskSupervisor> ResolveSupervisors()
     {
         // The default supervisor and every named (keyed) one. A supervisor never resolved is created here only to be
@@ -117,26 +129,16 @@ internal sealed class SupervisorDrainService : IHostedLifecycleService
         return supervisors;
     }
 
-    private async Task DrainAsync(ITaskSupervisor supervisor, TimeSpan timeout, CancellationToken cancellationToken)
+    private async Task DrainAsync(ITaskSupervisor supervisor, TimeSpan hostTimeout, CancellationToken cancellationToken)
     {
-        // Never throws: one supervisor's failure must not stop the others' reports, nor the host's shutdown.
+        // Never throws: one supervisor's failure must not stop the others' drains, nor the host's shutdown. The report
+        // itself is logged once, by the supervisor (DrainCompleted, one DrainStraggler per task still running).
         try
         {
-            DrainReport report = await supervisor.DrainAsync(timeout, cancellationToken).ConfigureAwait(false);
-            if (report.IsComplete)
-            {
-                Log.SupervisorDrained(_logger, supervisor.Name, report.TasksAtStart, report.Elapsed.TotalMilliseconds, report.Canceled, 0);
-            }
-            else
-            {
-                string stragglers = string.Join(", ", report.Stragglers.Take(MaxStragglersInLog).Select(static s => s.ToString()));
-                if (report.Stragglers.Count > MaxStragglersInLog)
-                {
-                    stragglers += string.Create(CultureInfo.InvariantCulture, $", and {report.Stragglers.Count - MaxStragglersInLog} more");
-                }
-
-                Log.SupervisorDrainIncomplete(_logger, supervisor.Name, report.TasksAtStart, report.Elapsed.TotalMilliseconds, report.Canceled, report.Stragglers.Count, stragglers);
-            }
+            TimeSpan? own = (supervisor as TaskSupervisor)?.ShutdownTimeout;
+            TimeSpan deadline = GetSupervisorDeadline(own, hostTimeout);
+            Log.SupervisorDrainDeadline(_logger, supervisor.Name, deadline.TotalMilliseconds, own?.TotalMilliseconds, hostTimeout.TotalMilliseconds);
+            await supervisor.DrainAsync(deadline, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -51,6 +51,12 @@ public static class TaskSupervisorDiagnostics
     /// <summary>Counter of tasks still running when a drain timed out, unit <c>{task}</c>.</summary>
     public const string DrainStragglers = "task_supervisor.drain.stragglers";
 
+    /// <summary>
+    /// Counter of tasks that ignored their token and completed after their <see cref="TaskOptions.Timeout"/> (overruns,
+    /// logged as <c>TaskOverran</c>), unit <c>{task}</c>.
+    /// </summary>
+    public const string Overruns = "task_supervisor.task.overruns";
+
     /// <summary>The tag holding the supervisor's name.</summary>
     public const string SupervisorTag = "task_supervisor.name";
 

@@ -32,6 +32,49 @@ internal static class Guard
     }
 
     /// <summary>
+    /// The last-resort check of <see cref="TaskOptions.Timeout"/> at a start: positive up to <see cref="MaxTimeout"/>;
+    /// <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> means no timeout.
+    /// </summary>
+    /// <returns>The timeout to arm, or <see langword="null"/> for none.</returns>
+    public static TimeSpan? TaskTimeout(TimeSpan? timeout, string paramName)
+    {
+        if (timeout is not TimeSpan value || value == System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            return null;
+        }
+
+        if (value <= TimeSpan.Zero || value > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"TaskOptions.Timeout must be positive up to {MaxTimeout} (the limit of .NET timers), Timeout.InfiniteTimeSpan or null.");
+        }
+
+        return value;
+    }
+
+    /// <summary>The last-resort check of a restart policy's delays at a start: no backoff may exceed what a timer takes.</summary>
+    public static void RestartDelays(RestartPolicy policy, string paramName)
+    {
+        if (policy.InitialDelay < TimeSpan.Zero || policy.InitialDelay > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, policy.InitialDelay, $"RestartPolicy.InitialDelay must be zero or positive up to {MaxTimeout} (the limit of .NET timers).");
+        }
+
+        if (policy.MaxDelay < TimeSpan.Zero || policy.MaxDelay > MaxTimeout)
+        {
+            throw new ArgumentOutOfRangeException(paramName, policy.MaxDelay, $"RestartPolicy.MaxDelay must be zero or positive up to {MaxTimeout} (the limit of .NET timers).");
+        }
+    }
+
+    /// <summary>Rejects a <see cref="KeyConflictBehavior"/> value that is not defined, instead of treating it as one that is.</summary>
+    public static void Behavior(KeyConflictBehavior behavior, string paramName)
+    {
+        if ((uint)behavior > (uint)KeyConflictBehavior.Enqueue)
+        {
+            throw new ArgumentOutOfRangeException(paramName, behavior, "TaskOptions.IfKeyRunning is not a defined KeyConflictBehavior.");
+        }
+    }
+
+    /// <summary>
     /// Rejects a <see cref="TaskOptions.IfKeyRunning"/> that cannot apply: on an unkeyed start there is no key to conflict,
     /// and <c>TryRun</c> decides a conflict itself (it returns the holder). One comparison, and none without options.
     /// </summary>

@@ -29,8 +29,8 @@ internal static partial class Log
     public static partial void DrainStarted(ILogger logger, string supervisor, int taskCount, double timeoutMs);
 
     [LoggerMessage(EventId = 6, EventName = "DrainCompleted", Level = LogLevel.Information,
-        Message = "Supervisor {Supervisor} drained {TaskCount} task(s) in {ElapsedMs:0.#} ms: {CanceledCount} canceled, {StragglerCount} straggler(s)")]
-    public static partial void DrainCompleted(ILogger logger, string supervisor, int taskCount, double elapsedMs, int canceledCount, int stragglerCount);
+        Message = "Supervisor {Supervisor} drained {TaskCount} task(s) in {ElapsedMs:0.#} ms: {CompletedCount} completed, {CanceledCount} canceled, {FaultedCount} faulted, {TimedOutCount} timed out, {StragglerCount} straggler(s)")]
+    public static partial void DrainCompleted(ILogger logger, string supervisor, int taskCount, double elapsedMs, int completedCount, int canceledCount, int faultedCount, int timedOutCount, int stragglerCount);
 
     [LoggerMessage(EventId = 7, EventName = "DrainStraggler", Level = LogLevel.Warning,
         Message = "Supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} was still running {AgeMs:0.#} ms after it started when the drain timed out")]
@@ -51,4 +51,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 11, EventName = "TaskGaveUp", Level = LogLevel.Error,
         Message = "Supervisor {Supervisor} gave up on task {TaskId} (key {TaskKey}, name {TaskName}) after {RestartCount} restart(s) within its restart window")]
     public static partial void TaskGaveUp(ILogger logger, Exception exception, long taskId, string? taskKey, string? taskName, string supervisor, int restartCount);
+
+    [LoggerMessage(EventId = 12, EventName = "TaskOverran", Level = LogLevel.Warning,
+        Message = "Supervised task {TaskId} (key {TaskKey}, name {TaskName}) in supervisor {Supervisor} ignored its token and ran {OverByMs:0.#} ms past its timeout of {TimeoutMs:0.#} ms before it completed")]
+    public static partial void TaskOverran(ILogger logger, long taskId, string? taskKey, string? taskName, string supervisor, double timeoutMs, double overByMs);
 }

@@ -26,6 +26,7 @@ internal sealed class SupervisorMetrics
         CallbackFailures = meter.CreateCounter<long>(TaskSupervisorDiagnostics.CallbackFailures, "{callback}", "Task-ended callbacks that threw.");
         DrainDuration = meter.CreateHistogram<double>(TaskSupervisorDiagnostics.DrainDuration, "s", "Duration of drains.");
         DrainStragglers = meter.CreateCounter<long>(TaskSupervisorDiagnostics.DrainStragglers, "{task}", "Tasks still running when a drain timed out.");
+        Overruns = meter.CreateCounter<long>(TaskSupervisorDiagnostics.Overruns, "{task}", "Tasks that ignored their token and completed after their timeout.");
     }
 
     public Counter<long> Started { get; }
@@ -47,6 +48,8 @@ internal sealed class SupervisorMetrics
     public Histogram<double> DrainDuration { get; }
 
     public Counter<long> DrainStragglers { get; }
+
+    public Counter<long> Overruns { get; }
 
     public static SupervisorMetrics For(IMeterFactory? factory)
     {
@@ -107,6 +110,14 @@ internal sealed class SupervisorMetrics
         }
     }
 
+    public void RecordOverrun(string supervisor, string? taskName)
+    {
+        if (Overruns.Enabled)
+        {
+            Record(Kind.Overrun, supervisor, taskName);
+        }
+    }
+
     public void RecordDrain(string supervisor, TimeSpan elapsed, int stragglers)
     {
         if (DrainDuration.Enabled || DrainStragglers.Enabled)
@@ -149,6 +160,9 @@ internal sealed class SupervisorMetrics
                 case Kind.CallbackFailure:
                     CallbackFailures.Add(1, tags);
                     break;
+                case Kind.Overrun:
+                    Overruns.Add(1, tags);
+                    break;
                 case Kind.Drain:
                     DrainDuration.Record(value, tags);
                     if (count > 0)
@@ -173,6 +187,7 @@ internal sealed class SupervisorMetrics
         Ended,
         EndedGaveUp,
         CallbackFailure,
+        Overrun,
         Drain,
     }
 

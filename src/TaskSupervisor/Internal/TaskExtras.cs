@@ -1,22 +1,28 @@
 namespace TaskSupervision.Internal;
 
 /// <summary>
-/// What a task needs only when a feature is in use: its restart policy and timeout, its activity when a listener is
-/// attached, its place in the concurrency limiter's queue. A plain task never allocates it, so the handle stays small.
-/// The attempt state is used by one attempt at a time (attempts never overlap); the queue fields are guarded by the
-/// limiter's lock.
+/// What a task needs only when a feature is in use: its restart policy and timeout (the attempt and restart state
+/// machine's data), its activity when a listener is attached, its place in the concurrency limiter's queue, the gate of a
+/// successor waiting for its predecessor. A plain task never allocates it, so the handle stays small. The attempt state
+/// is used by one attempt at a time (attempts never overlap); the queue fields are guarded by the limiter's lock.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001:Types that own disposable fields should be disposable",
-    Justification = "Each attempt's CancellationTokenSource is disposed when the attempt ends (EndAttempt).")]
+    Justification = "Each attempt's CancellationTokenSource is disposed when the attempt ends (EndAttempt), the backoff timer when the backoff ends.")]
 internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
 {
+    private const int Waiting = 0;
+    private const int Resumed = 1;
+    private const int Arming = -1;
+    private const int EndedWhileArming = 2;
+
     private CancellationTokenSource? _attemptCancellation;
     private CancellationTokenRegistration _link;
-    private long[]? _restartTimes;
-    private int _restartTimesNext;
+    private long _attemptStarted;
+    private RestartWindow? _window;
     private ITimer? _backoffTimer;
     private CancellationTokenRegistration _backoffCancellation;
     private int _backoffEnded;
+    private int _predecessorGate;
 
     public RestartPolicy? Restart { get; } = restart;
 
@@ -28,6 +34,9 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
 
     /// <summary>Whether the task holds a place of the limiter's bounded queue, to give back when it leaves the queue.</summary>
     public bool HoldsQueueRoom;
+
+    /// <summary>Whether the removal from the limiter's queue on cancellation is registered (once for every enqueue).</summary>
+    public bool QueueRemovalRegistered;
 
     public TimeSpan? Timeout { get; } = timeout;
 
@@ -44,14 +53,19 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
             return task;
         }
 
+        _attemptStarted = time.GetTimestamp();
         _attemptCancellation = new CancellationTokenSource(timeout, time);
         _link = task.UnsafeRegister(static s => ((CancellationTokenSource)s!).Cancel(), _attemptCancellation);
         return _attemptCancellation.Token;
     }
 
-    /// <summary>Releases the attempt's timer; returns whether the attempt timed out (its token fired, the task's did not).</summary>
-    public bool EndAttempt(CancellationToken task)
+    /// <summary>
+    /// Releases the attempt's timer; returns whether the attempt ran past its timeout (its token fired, the task's did
+    /// not), and by how much.
+    /// </summary>
+    public bool EndAttempt(TimeProvider time, out TimeSpan overBy, CancellationToken task)
     {
+        overBy = TimeSpan.Zero;
         CancellationTokenSource? attempt = _attemptCancellation;
         if (attempt is null)
         {
@@ -62,41 +76,30 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
         bool timedOut = attempt.IsCancellationRequested && !task.IsCancellationRequested;
         _link.Dispose();
         attempt.Dispose();
-        return timedOut;
-    }
-
-    /// <summary>
-    /// Records a restart at <paramref name="now"/> if the policy allows one more within its window.
-    /// </summary>
-    /// <returns>The number of restarts within the window, this one included; 0 when the limit is exceeded (give up).</returns>
-    public int TryRecordRestart(RestartPolicy policy, long now, TimeProvider time)
-    {
-        long[] times = _restartTimes ??= new long[policy.MaxRestarts];
-        int inWindow = 0;
-        foreach (long at in times)
+        if (timedOut)
         {
-            if (at != 0 && time.GetElapsedTime(at, now) < policy.Window)
+            overBy = time.GetElapsedTime(_attemptStarted) - Timeout!.Value;
+            if (overBy < TimeSpan.Zero)
             {
-                inWindow++;
+                overBy = TimeSpan.Zero;
             }
         }
 
-        if (inWindow >= policy.MaxRestarts)
-        {
-            return 0;
-        }
-
-        // The ring holds the last MaxRestarts restarts; the slot overwritten is the oldest.
-        times[_restartTimesNext] = now == 0 ? 1 : now;
-        _restartTimesNext = (_restartTimesNext + 1) % times.Length;
-        RestartCount++;
-        return inWindow + 1;
+        return timedOut;
     }
 
-    private const int Waiting = 0;
-    private const int Resumed = 1;
-    private const int Arming = -1;
-    private const int EndedWhileArming = 2;
+    /// <summary>Records a restart at <paramref name="now"/> if the policy allows one more within its window.</summary>
+    /// <returns>The number of restarts within the window, this one included; 0 when the limit is exceeded (give up).</returns>
+    public int TryRecordRestart(RestartPolicy policy, long now, TimeProvider time)
+    {
+        int inWindow = (_window ??= new RestartWindow(policy, time)).TryRecord(now, time);
+        if (inWindow > 0)
+        {
+            RestartCount++;
+        }
+
+        return inWindow;
+    }
 
     /// <summary>
     /// Arms the backoff: the task's <see cref="SupervisedTask.EndBackoff"/> is called when the delay elapses or the task is
@@ -148,4 +151,10 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
         _backoffCancellation.Dispose();
         _backoffCancellation = default;
     }
+
+    /// <summary>
+    /// A successor waiting for its predecessor leaves the wait once: when the predecessor ends (it is dispatched) or
+    /// when it is cancelled (it ends at once, never having run). Returns <see langword="true"/> to the first caller.
+    /// </summary>
+    public bool TryLeavePredecessorWait() => Interlocked.Exchange(ref _predecessorGate, 1) == 0;
 }

@@ -4,15 +4,19 @@ using System.Numerics;
 namespace TaskSupervision.Internal;
 
 /// <summary>
-/// Every task a supervisor tracks, so that a drain can cancel them and report stragglers. Tasks are kept in intrusive
-/// doubly linked lists (the links live in the handle, so tracking allocates nothing) spread over stripes chosen by the
-/// starting thread: a thread that starts many tasks keeps adding to the same stripe (its lock and head stay in that
-/// core's cache), two threads starting at once almost never share a lock, and there is no global lock.
+/// Every task a supervisor tracks, so that a drain can cancel them and report stragglers, and waits for the tasks
+/// tracked at one moment (<see cref="WhenIdle"/>). Tasks are kept in intrusive doubly linked lists (the links live in
+/// the handle, so tracking allocates nothing) spread over stripes chosen by the starting thread: a thread that starts
+/// many tasks keeps adding to the same stripe (its lock and head stay in that core's cache), two threads starting at
+/// once almost never share a lock, and there is no global lock.
 /// </summary>
 internal sealed class TaskRegistry
 {
     private readonly Stripe[] _stripes;
     private readonly int _mask;
+
+    // The tally of the drain in progress, set once before the drain marks the tasks it counts.
+    private DrainTally? _tally;
 
     public TaskRegistry()
     {
@@ -46,23 +50,30 @@ internal sealed class TaskRegistry
         }
     }
 
-    public void Remove(SupervisedTask task)
+    /// <summary>
+    /// Removes an ended task. If a drain counted it, its outcome is tallied under the same lock, so that the drain's
+    /// report, which reads the tally and the stragglers under every stripe's lock, counts each task exactly once.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="status">How it ended; <see langword="null"/> when it was never admitted (the supervisor closed first).</param>
+    /// <returns>The idle waits that this removal completed; the caller completes them once the task is forgotten.</returns>
+    public List<IdleWait>? Remove(SupervisedTask task, SupervisedTaskStatus? status)
     {
         Stripe stripe = StripeOf(task);
-        List<IdleWaiter>? idle = null;
         lock (stripe)
         {
             stripe.AssertInvariants();
             if (!task.IsRegistered)
             {
-                return;
+                return null;
             }
 
-            if (stripe.Waiters is { Count: > 0 } waiters)
+            if (task.InDrain)
             {
-                idle = stripe.PassBoundary(task, waiters);
+                _tally!.Record(status);
             }
 
+            List<IdleWait>? done = stripe.Groups is { Count: > 0 } ? stripe.PassBoundary(task) : null;
             if (task.RegistryPrevious is null)
             {
                 stripe.Head = task.RegistryNext;
@@ -80,51 +91,56 @@ internal sealed class TaskRegistry
             task.RegistryPrevious = null;
             task.RegistryNext = null;
             task.IsRegistered = false;
-        }
-
-        // Outside the lock: completing a waiter runs nobody's code here (its continuations are asynchronous), but the
-        // rule is the rule.
-        if (idle is not null)
-        {
-            foreach (IdleWaiter waiter in idle)
-            {
-                waiter.Completion.TrySetResult();
-            }
+            return done;
         }
     }
 
     /// <summary>
-    /// A task that completes when every task registered at the call has been removed (has ended and been published).
+    /// A wait for every task registered at the call to be removed (to have ended and been forgotten). A cancelled wait
+    /// detaches at once.
     /// </summary>
     /// <remarks>
     /// Each stripe is a list with the newest task at its head, so "the tasks registered at the call" are, per stripe, the
-    /// head at that moment and everything after it. The waiter keeps that head as its boundary in the stripe; when the
-    /// boundary task is removed the boundary moves to the next older task, and when it falls off the end the stripe is
-    /// done. Waiting costs one object per call, nothing per task, and nothing on the start path.
+    /// head at that moment and everything after it. The wait joins the group of waits that stand on that head (its
+    /// boundary). When a boundary task is removed, its group moves to the next older task (merging, smaller into larger,
+    /// with a group already standing there); when it falls off the end, the stripe is done for every wait of the group.
+    /// A task end costs one dictionary look-up while any wait is attached to its stripe, never a scan of the waits.
     /// </remarks>
-    public Task WhenIdle()
+    public Task WhenIdle(CancellationToken cancellationToken)
     {
-        var waiter = new IdleWaiter(_stripes.Length);
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return Task.FromCanceled(cancellationToken);
+        }
+
+        var wait = new IdleWait(_stripes.Length);
         foreach (Stripe stripe in _stripes)
         {
             lock (stripe)
             {
                 stripe.AssertInvariants();
-                if (stripe.Head is not null)
+                if (stripe.Head is { } head)
                 {
-                    waiter.Boundaries[stripe.Index] = stripe.Head;
-                    (stripe.Waiters ??= []).Add(waiter);
-                    Interlocked.Increment(ref waiter.Remaining);
+                    stripe.Join(wait, head);
+                    Interlocked.Increment(ref wait.Remaining);
                 }
             }
         }
 
-        if (Interlocked.Decrement(ref waiter.Remaining) == 0)
+        if (Interlocked.Decrement(ref wait.Remaining) == 0)
         {
-            waiter.Completion.TrySetResult();
+            wait.Completion.TrySetResult();
+            return wait.Completion.Task;
         }
 
-        return waiter.Completion.Task;
+        if (cancellationToken.CanBeCanceled)
+        {
+            wait.Cancellation = cancellationToken.UnsafeRegister(
+                static (s, token) => ((TaskRegistry.IdleWaitCancel)s!).Cancel(token),
+                new IdleWaitCancel(this, wait));
+        }
+
+        return wait.Completion.Task;
     }
 
     /// <summary>A copy of the tracked tasks, stripe by stripe. Each stripe is copied under its lock; no user code runs there.</summary>
@@ -190,7 +206,108 @@ internal sealed class TaskRegistry
         }
     }
 
+    /// <summary>
+    /// Marks every registered task as counted by the drain whose tally is <paramref name="tally"/>, and returns them.
+    /// Called once, after the supervisor closed: every task registered now was admitted before the close, or is being
+    /// turned away (then <see cref="Remove"/> tallies it as not admitted).
+    /// </summary>
+    public List<SupervisedTask> MarkForDrain(DrainTally tally)
+    {
+        Volatile.Write(ref _tally, tally);
+        var tasks = new List<SupervisedTask>();
+        foreach (Stripe stripe in _stripes)
+        {
+            lock (stripe)
+            {
+                for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
+                {
+                    task.InDrain = true;
+                    tasks.Add(task);
+                }
+            }
+        }
+
+        return tasks;
+    }
+
+    /// <summary>
+    /// The drain's closing cut: under every stripe's lock at once (taken in order; a removal takes only one), the tally and
+    /// the tasks the drain counted that are still registered, so that no task is in both or in neither.
+    /// </summary>
+    public (DrainTally.Counts Counts, List<SupervisedTask> Stragglers) CloseDrain()
+    {
+        var stragglers = new List<SupervisedTask>();
+        int locked = 0;
+        try
+        {
+            foreach (Stripe stripe in _stripes)
+            {
+                Monitor.Enter(stripe);
+                locked++;
+            }
+
+            foreach (Stripe stripe in _stripes)
+            {
+                for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
+                {
+                    if (task.InDrain)
+                    {
+                        stragglers.Add(task);
+                    }
+                }
+            }
+
+            return (_tally!.Read(), stragglers);
+        }
+        finally
+        {
+            for (int i = locked - 1; i >= 0; i--)
+            {
+                Monitor.Exit(_stripes[i]);
+            }
+        }
+    }
+
+    /// <summary>The idle waits attached now, over every stripe (a wait attached to several stripes counts once per stripe).</summary>
+    public int AttachedWaits()
+    {
+        int count = 0;
+        foreach (Stripe stripe in _stripes)
+        {
+            lock (stripe)
+            {
+                if (stripe.Groups is { } groups)
+                {
+                    foreach (WaitGroup group in groups.Values)
+                    {
+                        count += group.Waits.Count;
+                    }
+                }
+            }
+        }
+
+        return count;
+    }
+
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
+
+    private void Detach(IdleWait wait)
+    {
+        for (int i = 0; i < _stripes.Length; i++)
+        {
+            if (Volatile.Read(ref wait.Groups[i]) is null)
+            {
+                continue;
+            }
+
+            Stripe stripe = _stripes[i];
+            lock (stripe)
+            {
+                stripe.AssertInvariants();
+                stripe.Leave(wait);
+            }
+        }
+    }
 
     private sealed class Stripe(int index)
     {
@@ -201,31 +318,74 @@ internal sealed class TaskRegistry
         /// <summary>Tasks of this stripe whose work is running; changed with atomic operations, not under the lock.</summary>
         public long Running;
 
-        /// <summary>The idle waiters with a boundary in this stripe; guarded by the stripe's lock.</summary>
-        public List<IdleWaiter>? Waiters;
+        /// <summary>The groups of idle waits in this stripe, by the task they stand on; guarded by the stripe's lock.</summary>
+        public Dictionary<SupervisedTask, WaitGroup>? Groups;
 
-        /// <summary>Moves the boundary of every waiter that stands on <paramref name="task"/>; returns the waiters now done.</summary>
-        public List<IdleWaiter>? PassBoundary(SupervisedTask task, List<IdleWaiter> waiters)
+        public void Join(IdleWait wait, SupervisedTask boundary)
         {
-            List<IdleWaiter>? done = null;
-            for (int i = waiters.Count - 1; i >= 0; i--)
+            Groups ??= new Dictionary<SupervisedTask, WaitGroup>(ReferenceEqualityComparer.Instance);
+            if (!Groups.TryGetValue(boundary, out WaitGroup? group))
             {
-                IdleWaiter waiter = waiters[i];
-                if (!ReferenceEquals(waiter.Boundaries[Index], task))
+                group = new WaitGroup(boundary);
+                Groups.Add(boundary, group);
+            }
+
+            group.Waits.Add(wait);
+            wait.Groups[Index] = group;
+        }
+
+        /// <summary>A cancelled wait leaves its group in this stripe, if it is still in one.</summary>
+        public void Leave(IdleWait wait)
+        {
+            if (wait.Groups[Index] is not { } group)
+            {
+                return;
+            }
+
+            wait.Groups[Index] = null;
+            group.Waits.Remove(wait);
+            if (group.Waits.Count == 0)
+            {
+                Groups!.Remove(group.Boundary);
+            }
+        }
+
+        /// <summary>Moves the group standing on <paramref name="task"/> to the next older task; returns the waits now done.</summary>
+        public List<IdleWait>? PassBoundary(SupervisedTask task)
+        {
+            if (!Groups!.Remove(task, out WaitGroup? group))
+            {
+                return null;
+            }
+
+            // Everything after the task in the list is older: registered before the waits came, so waited for.
+            if (task.RegistryNext is { } next)
+            {
+                if (Groups.TryGetValue(next, out WaitGroup? there))
                 {
-                    continue;
+                    // Merge the smaller group into the larger: a wait moves O(log n) times in all, whatever the order.
+                    (WaitGroup large, WaitGroup small) = there.Waits.Count >= group.Waits.Count ? (there, group) : (group, there);
+                    foreach (IdleWait wait in small.Waits)
+                    {
+                        large.Waits.Add(wait);
+                        wait.Groups[Index] = large;
+                    }
+
+                    group = large;
                 }
 
-                // Everything after the task in the list is older: registered before the waiter came, so waited for.
-                SupervisedTask? next = task.RegistryNext;
-                waiter.Boundaries[Index] = next;
-                if (next is null)
+                group.Boundary = next;
+                Groups[next] = group;
+                return null;
+            }
+
+            List<IdleWait>? done = null;
+            foreach (IdleWait wait in group.Waits)
+            {
+                wait.Groups[Index] = null;
+                if (Interlocked.Decrement(ref wait.Remaining) == 0)
                 {
-                    waiters.RemoveAt(i);
-                    if (Interlocked.Decrement(ref waiter.Remaining) == 0)
-                    {
-                        (done ??= []).Add(waiter);
-                    }
+                    (done ??= []).Add(wait);
                 }
             }
 
@@ -240,15 +400,42 @@ internal sealed class TaskRegistry
         }
     }
 
-    /// <summary>A wait for the tasks registered at one moment: one boundary per stripe, and the stripes left.</summary>
-    private sealed class IdleWaiter(int stripes)
+    /// <summary>The idle waits standing on one task of a stripe.</summary>
+    internal sealed class WaitGroup(SupervisedTask boundary)
     {
-        public readonly SupervisedTask?[] Boundaries = new SupervisedTask?[stripes];
+        public SupervisedTask Boundary = boundary;
+
+        public readonly HashSet<IdleWait> Waits = new(ReferenceEqualityComparer.Instance);
+    }
+
+    /// <summary>What a wait's token runs: detach the wait from every stripe, then end it canceled.</summary>
+    private sealed class IdleWaitCancel(TaskRegistry registry, IdleWait wait)
+    {
+        public void Cancel(CancellationToken token)
+        {
+            registry.Detach(wait);
+            wait.Completion.TrySetCanceled(token);
+        }
+    }
+
+    /// <summary>A wait for the tasks registered at one moment: its group in each stripe, and the stripes left.</summary>
+    internal sealed class IdleWait(int stripes)
+    {
+        public readonly WaitGroup?[] Groups = new WaitGroup?[stripes];
 
         public readonly TaskCompletionSource Completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        // The stripes not yet done, plus one held while the waiter is being attached, so that it cannot finish early.
+        public CancellationTokenRegistration Cancellation;
+
+        // The stripes not yet done, plus one held while the wait is being attached, so that it cannot finish early.
         public int Remaining = 1;
+
+        /// <summary>Completes the wait; called only after the task whose removal finished it is forgotten.</summary>
+        public void Complete()
+        {
+            Cancellation.Dispose();
+            Completion.TrySetResult();
+        }
     }
 }
 

@@ -14,91 +14,94 @@ namespace TaskSupervision;
 /// <para>The delay before restart <c>n</c> (1-based, counting the restarts within the window) is
 /// <c>min(MaxDelay, InitialDelay * Multiplier^(n-1))</c>, then reduced by a random share of up to <see cref="Jitter"/>,
 /// so it never exceeds <see cref="MaxDelay"/>.</para>
+/// <para>Setting a property never throws, so that a policy binds from configuration
+/// (<see cref="TaskSupervisorOptions.DefaultRestartPolicy"/>); the rules are checked together, where the policy is used:
+/// by options validation for the supervisor's default, and with <see cref="ArgumentException"/> where
+/// <see cref="TaskOptions.Restart"/> is set.</para>
 /// </remarks>
 public sealed class RestartPolicy
 {
-    private readonly TimeSpan _initialDelay = RestartPolicyConstants.DefaultInitialDelay;
-    private readonly TimeSpan _maxDelay = RestartPolicyConstants.DefaultMaxDelay;
-    private readonly double _multiplier = RestartPolicyConstants.DefaultMultiplier;
-    private readonly double _jitter = RestartPolicyConstants.DefaultJitter;
-    private readonly int _maxRestarts = RestartPolicyConstants.DefaultMaxRestarts;
-    private readonly TimeSpan _window = RestartPolicyConstants.DefaultWindow;
-
     /// <summary>When to restart.</summary>
     /// <value>Defaults to <see cref="RestartMode.OnFailure"/>.</value>
     public RestartMode Mode { get; init; } = RestartMode.OnFailure;
 
     /// <summary>The delay before the first restart.</summary>
-    /// <value>Defaults to 1 second.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
-    public TimeSpan InitialDelay
-    {
-        get => _initialDelay;
-        init => _initialDelay = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(InitialDelay), value, "The delay must not be negative.");
-    }
+    /// <value>Defaults to 1 second. Zero, or positive up to <see cref="TaskSupervisorOptions.MaxTimeout"/>.</value>
+    public TimeSpan InitialDelay { get; init; } = RestartPolicyConstants.DefaultInitialDelay;
 
     /// <summary>The longest delay between restarts. Must not be less than <see cref="InitialDelay"/>.</summary>
-    /// <value>Defaults to 30 seconds.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is negative.</exception>
-    public TimeSpan MaxDelay
-    {
-        get => _maxDelay;
-        init => _maxDelay = value >= TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(MaxDelay), value, "The delay must not be negative.");
-    }
+    /// <value>Defaults to 30 seconds. Zero, or positive up to <see cref="TaskSupervisorOptions.MaxTimeout"/>.</value>
+    public TimeSpan MaxDelay { get; init; } = RestartPolicyConstants.DefaultMaxDelay;
 
     /// <summary>The factor between one delay and the next.</summary>
-    /// <value>Defaults to 2.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1, infinite or NaN.</exception>
-    public double Multiplier
-    {
-        get => _multiplier;
-        init => _multiplier = value >= 1 && double.IsFinite(value) ? value : throw new ArgumentOutOfRangeException(nameof(Multiplier), value, "The multiplier must be a finite number of at least 1.");
-    }
+    /// <value>Defaults to 2. A finite number of at least 1.</value>
+    public double Multiplier { get; init; } = RestartPolicyConstants.DefaultMultiplier;
 
     /// <summary>The largest share of a delay removed at random, so that restarts of many tasks spread out.</summary>
-    /// <value>Defaults to 0.2. 0 means no jitter.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is outside [0, 1].</exception>
-    public double Jitter
-    {
-        get => _jitter;
-        init => _jitter = value is >= 0 and <= 1 ? value : throw new ArgumentOutOfRangeException(nameof(Jitter), value, "The jitter must be between 0 and 1.");
-    }
+    /// <value>Defaults to 0.2. 0 means no jitter. From 0 to 1.</value>
+    public double Jitter { get; init; } = RestartPolicyConstants.DefaultJitter;
 
     /// <summary>The most restarts allowed within <see cref="Window"/>; one more and the supervisor gives up.</summary>
-    /// <value>Defaults to 5.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is less than 1.</exception>
-    public int MaxRestarts
-    {
-        get => _maxRestarts;
-        init => _maxRestarts = value >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(MaxRestarts), value, "At least one restart must be allowed; use RestartMode.Never for none.");
-    }
+    /// <value>Defaults to 5. At least 1 (use <see cref="RestartMode.Never"/> for none).</value>
+    public int MaxRestarts { get; init; } = RestartPolicyConstants.DefaultMaxRestarts;
 
     /// <summary>The sliding window in which restarts are counted.</summary>
-    /// <value>Defaults to 1 minute.</value>
-    /// <exception cref="ArgumentOutOfRangeException">The value is zero or negative.</exception>
-    public TimeSpan Window
-    {
-        get => _window;
-        init => _window = value > TimeSpan.Zero ? value : throw new ArgumentOutOfRangeException(nameof(Window), value, "The window must be positive.");
-    }
+    /// <value>Defaults to 1 minute. Positive.</value>
+    public TimeSpan Window { get; init; } = RestartPolicyConstants.DefaultWindow;
 
-    /// <summary>Checks the rules that involve two properties, which setters cannot check alone.</summary>
-    internal RestartPolicy Validated()
+    /// <summary>Every problem with this policy, each naming its setting under <paramref name="path"/>.</summary>
+    internal IReadOnlyList<string> GetProblems(string? path = null)
     {
-        if (_maxDelay < _initialDelay)
+        var problems = new OptionsProblems(path);
+        problems.Timeout(nameof(InitialDelay), InitialDelay, allowInfinite: false);
+        problems.Timeout(nameof(MaxDelay), MaxDelay, allowInfinite: false);
+        if (MaxDelay < InitialDelay)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxDelay), _maxDelay, $"MaxDelay must not be less than InitialDelay ({_initialDelay}).");
+            problems.Add(nameof(MaxDelay), MaxDelay, $"must not be less than {problems.Name(nameof(InitialDelay))} ({InitialDelay}).");
         }
 
-        return this;
+        if (!(Multiplier >= 1 && double.IsFinite(Multiplier)))
+        {
+            problems.Add(nameof(Multiplier), Multiplier, "must be a finite number of at least 1.");
+        }
+
+        if (Jitter is not (>= 0 and <= 1))
+        {
+            problems.Add(nameof(Jitter), Jitter, "must be from 0 to 1.");
+        }
+
+        if (MaxRestarts < 1)
+        {
+            problems.Add(nameof(MaxRestarts), MaxRestarts, "must be at least 1; use Mode = Never for no restart.");
+        }
+
+        if (Window <= TimeSpan.Zero)
+        {
+            problems.Add(nameof(Window), Window, "must be positive.");
+        }
+
+        if (!Enum.IsDefined(Mode))
+        {
+            problems.Add(nameof(Mode), Mode, "must be Never, OnFailure or Always.");
+        }
+
+        return problems.Problems;
+    }
+
+    /// <summary>Returns this policy if it is valid; for a policy given in code (<see cref="TaskOptions.Restart"/>), at the call.</summary>
+    /// <exception cref="ArgumentException">The policy breaks a rule; the message lists every problem.</exception>
+    internal RestartPolicy Validated(string paramName)
+    {
+        IReadOnlyList<string> problems = GetProblems();
+        return problems.Count == 0 ? this : throw new ArgumentException("The restart policy is invalid: " + string.Join(" ", problems), paramName);
     }
 
     /// <summary>The delay before the <paramref name="restart"/>-th restart in the window (1-based).</summary>
     internal TimeSpan GetDelay(int restart, double random)
     {
-        double ticks = _initialDelay.Ticks * Math.Pow(_multiplier, Math.Max(0, restart - 1));
-        ticks = Math.Min(ticks, _maxDelay.Ticks);
-        ticks *= 1 - (_jitter * random);
+        double ticks = InitialDelay.Ticks * Math.Pow(Multiplier, Math.Max(0, restart - 1));
+        ticks = Math.Min(ticks, MaxDelay.Ticks);
+        ticks *= 1 - (Jitter * random);
         return TimeSpan.FromTicks((long)ticks);
     }
 }

@@ -26,4 +26,22 @@ public sealed class DrainTimeoutTests
     {
         SupervisorDrainService.GetDrainTimeout(TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(30)).Should().Be(TimeSpan.FromSeconds(3));
     }
+
+    [Theory]
+    [InlineData(2000, 9000, 2000)]
+    [InlineData(30000, 9000, 9000)]
+    [InlineData(-1, 9000, 9000)]
+    [InlineData(2000, -1, 2000)]
+    [InlineData(-1, -1, -1)]
+    public void GetSupervisorDeadline_IsTheSmallerOfTheTwo_InfiniteBeingTheLargest(int supervisorMs, int hostMs, int expectedMs)
+    {
+        SupervisorDrainService.GetSupervisorDeadline(TimeSpan.FromMilliseconds(supervisorMs), TimeSpan.FromMilliseconds(hostMs))
+            .Should().Be(TimeSpan.FromMilliseconds(expectedMs));
+    }
+
+    [Fact]
+    public void GetSupervisorDeadline_SupervisorOfAnotherKind_IsTheHosts()
+    {
+        SupervisorDrainService.GetSupervisorDeadline(null, TimeSpan.FromSeconds(9)).Should().Be(TimeSpan.FromSeconds(9));
+    }
 }

@@ -26,6 +26,11 @@ public sealed class ConcurrencyLimitTests
         {
             gates[i].SetResult();
             await tasks[i].Task.Within();
+
+            // The slot is given back before the handle completes, so the next queued task is already on its way: let it
+            // start before the next slot frees, so that the order seen is the queue's, not the thread pool's.
+            int started = Math.Min(i + 3, 5);
+            await harness.Time.AdvanceUntil(() => { lock (startOrder) return startOrder.Count >= started; }, TimeSpan.Zero);
         }
 
         // The first two got run slots at once and raced to the thread pool; the queued ones started in order.
@@ -178,10 +183,12 @@ public sealed class ConcurrencyLimitTests
     }
 
     [Fact]
-    public void BadLimits_ThrowArgumentOutOfRangeException()
+    public void BadLimits_AreRejectedByTheConstructor_EachNamed_NotByTheSetters()
     {
-        FluentActions.Invoking(() => new TaskSupervisorOptions { MaxConcurrency = 0 }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new TaskSupervisorOptions { MaxPending = -1 }).Should().Throw<ArgumentOutOfRangeException>();
+        var options = new TaskSupervisorOptions { MaxConcurrency = 0, MaxPending = -1 };
+
+        FluentActions.Invoking(() => new TaskSupervisor(options)).Should().Throw<ArgumentException>().WithParameterName("options")
+            .Which.Message.Should().ContainAll("MaxConcurrency = 0", "MaxPending = -1");
     }
 
     [Fact]

@@ -170,15 +170,35 @@ public sealed class RestartTests
     }
 
     [Fact]
-    public void BadPolicies_ThrowArgumentOutOfRangeException()
+    public void BadPolicy_InTaskOptions_ThrowsArgumentExceptionAtTheCall_ListingEveryProblem()
     {
-        FluentActions.Invoking(() => new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(-1) }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new RestartPolicy { Window = TimeSpan.Zero }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new RestartPolicy { MaxRestarts = 0 }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new RestartPolicy { Multiplier = 0.5 }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new RestartPolicy { Jitter = 1.5 }).Should().Throw<ArgumentOutOfRangeException>();
+        var bad = new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(-1), Window = TimeSpan.Zero, MaxRestarts = 0, Multiplier = 0.5, Jitter = 1.5 };
+
+        FluentActions.Invoking(() => new TaskOptions { Restart = bad }).Should().Throw<ArgumentException>().WithParameterName("Restart")
+            .Which.Message.Should().ContainAll("InitialDelay", "Window", "MaxRestarts", "Multiplier", "Jitter");
+    }
+
+    [Fact]
+    public void BadPolicy_Setters_NeverThrow_SoThatConfigurationBindingWorks()
+    {
+        FluentActions.Invoking(() => new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(-1), MaxDelay = TimeSpan.MaxValue, Jitter = 2 }).Should().NotThrow();
+    }
+
+    [Fact]
+    public void InvertedDelays_AsTheDefaultPolicy_AreRejectedByTheSupervisor_NamingTheSetting()
+    {
         var inverted = new RestartPolicy { InitialDelay = TimeSpan.FromSeconds(10), MaxDelay = TimeSpan.FromSeconds(1) };
-        FluentActions.Invoking(() => new TaskOptions { Restart = inverted }).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("MaxDelay");
-        FluentActions.Invoking(() => new TaskSupervisorOptions { DefaultRestartPolicy = inverted }).Should().Throw<ArgumentOutOfRangeException>();
+
+        FluentActions.Invoking(() => new TaskOptions { Restart = inverted }).Should().Throw<ArgumentException>().WithMessage("*MaxDelay*InitialDelay*");
+        FluentActions.Invoking(() => new TaskSupervisor(new TaskSupervisorOptions { DefaultRestartPolicy = inverted }))
+            .Should().Throw<ArgumentException>().WithMessage("*DefaultRestartPolicy:MaxDelay*");
+    }
+
+    [Fact]
+    public void DelayBeyondTheTimerLimit_IsRejected_NeverFailsLaterOnATimer()
+    {
+        var tooLong = new RestartPolicy { InitialDelay = TaskSupervisorOptions.MaxTimeout + TimeSpan.FromDays(1), MaxDelay = TimeSpan.MaxValue };
+
+        FluentActions.Invoking(() => new TaskOptions { Restart = tooLong }).Should().Throw<ArgumentException>().WithMessage("*InitialDelay*MaxDelay*");
     }
 }
