@@ -1,4 +1,5 @@
 using PitfallsDemo;
+using PitfallsDemo.Durable;
 using PitfallsDemo.Pitfalls;
 using PitfallsDemo.Support;
 using OpenTelemetry.Metrics;
@@ -79,6 +80,13 @@ public partial class Program
         builder.Services.AddSingleton<DrainOnShutdown>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<DrainOnShutdown>());
 
+        // `-- --durable jobs.db`: the critical-job route with durable work (TaskSupervisor.Hangfire, SQLite storage).
+        string? durableDatabase = CriticalJobs.DatabasePath(args);
+        if (durableDatabase is not null)
+        {
+            builder.Services.AddCriticalJobs(durableDatabase);
+        }
+
         WebApplication app = builder.Build();
 
         app.MapUnawaitedWork();
@@ -88,6 +96,10 @@ public partial class Program
         app.MapHealthChecks("/health");
         app.MapTaskSupervisorDashboard("/tasks");
         app.MapLoadJobs();
+        if (durableDatabase is not null)
+        {
+            app.MapCriticalJobs();
+        }
 
         return app;
     }
