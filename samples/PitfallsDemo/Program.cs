@@ -1,4 +1,5 @@
 using PitfallsDemo;
+using PitfallsDemo.Durable;
 using PitfallsDemo.Pitfalls;
 using PitfallsDemo.Support;
 using OpenTelemetry.Metrics;
@@ -50,6 +51,16 @@ public partial class Program
         builder.Services.AddTaskSupervisor(o => o.ShutdownTimeout = DemoTimings.ShutdownTimeout);
         builder.Services.AddHealthChecks().AddTaskSupervisor();
 
+        // The live dashboard at /tasks (TaskSupervisor.AspNetCore), read-only by default. FOR THE DEMO ONLY, cancel is
+        // enabled for requests from this machine: the policy below checks the caller's address, not who the caller is.
+        // A real app names a policy of its own (an "ops" role) and maps the whole dashboard behind its login.
+        builder.Services.AddAuthorizationBuilder().AddPolicy(DemoDashboard.LoopbackOnlyPolicy, DemoDashboard.LoopbackOnly);
+        builder.Services.AddTaskSupervisorDashboard(o =>
+        {
+            o.EnableCancel = true;
+            o.CancelPolicy = DemoDashboard.LoopbackOnlyPolicy;
+        });
+
         // `-- --otel`: export the supervisor's metrics and traces (and the requests', to see the links) to the console.
         if (args.Contains("--otel"))
         {
@@ -69,6 +80,13 @@ public partial class Program
         builder.Services.AddSingleton<DrainOnShutdown>();
         builder.Services.AddHostedService(static sp => sp.GetRequiredService<DrainOnShutdown>());
 
+        // `-- --durable jobs.db`: the critical-job route with durable work (TaskSupervisor.Hangfire, SQLite storage).
+        string? durableDatabase = CriticalJobs.DatabasePath(args);
+        if (durableDatabase is not null)
+        {
+            builder.Services.AddCriticalJobs(durableDatabase);
+        }
+
         WebApplication app = builder.Build();
 
         app.MapUnawaitedWork();
@@ -76,7 +94,12 @@ public partial class Program
         app.MapLeakedTasks();
         app.MapGet("/status", DemoStatus.Create);
         app.MapHealthChecks("/health");
+        app.MapTaskSupervisorDashboard("/tasks");
         app.MapLoadJobs();
+        if (durableDatabase is not null)
+        {
+            app.MapCriticalJobs();
+        }
 
         return app;
     }

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http.Features;
+using PitfallsDemo.Durable;
 using PitfallsDemo.Pitfalls;
 using PitfallsDemo.Support;
 using TaskSupervision;
@@ -57,6 +58,12 @@ internal static class Tour
             }
 
             Say($"TaskSupervisor pitfalls tour: the demo app is listening on {address}");
+            using (HttpResponseMessage dashboard = await http.GetAsync("/tasks/", cancellationToken).ConfigureAwait(false))
+            {
+                Check(dashboard.IsSuccessStatusCode, "the live dashboard answers at /tasks/");
+            }
+
+            Say($"The live dashboard (TaskSupervisor.AspNetCore) is at {address}/tasks/ while the app runs.");
 
             // Pitfall 1
             Say();
@@ -161,6 +168,13 @@ internal static class Tour
                 $"links to the request span '{request?.DisplayName}' (trace {request?.TraceId.ToHexString()[..8]}...)");
             Check(telemetry.Sum(TaskSupervisorDiagnostics.TasksEnded, "faulted") >= 1, "the metrics count the email fault");
         }
+
+        // Durable work
+        Say();
+        Say("4. A crash loses nothing: the critical job of pitfall 2 as durable work (TaskSupervisor.Hangfire, SQLite file).");
+        (bool finished, string crashEvidence) = await CrashLosesNothing.RunAsync(output, cancellationToken).ConfigureAwait(false);
+        Check(finished, "the second copy of the app confirms the order the first was running when it was killed, on delivery 2");
+        Say($"  durable: {crashEvidence}: a crash loses nothing.");
 
         Say();
         Say(surprises.Count == 0

@@ -1,5 +1,4 @@
 using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using Microsoft.CodeAnalysis.Diagnostics;
@@ -20,6 +19,14 @@ namespace TaskSupervision.Analyzers
             "NUnit.Framework.TestCaseAttribute",
             "Microsoft.VisualStudio.TestTools.UnitTesting.TestMethodAttribute",
             "Microsoft.VisualStudio.TestTools.UnitTesting.DataTestMethodAttribute");
+
+        /// <summary>
+        /// The .editorconfig option naming other assemblies of the same codebase (the solution's other projects), whose
+        /// interfaces and base classes count as the code's own: comma-separated names, or prefixes ending in '*'.
+        /// </summary>
+        internal const string OwnAssembliesOption = "dotnet_code_quality.TS0002.own_assemblies";
+
+        private static readonly char[] Separators = { ',', ';' };
 
         /// <inheritdoc />
         public override ImmutableArray<DiagnosticDescriptor> SupportedDiagnostics => ImmutableArray.Create(Descriptors.AsyncVoid);
@@ -43,8 +50,13 @@ namespace TaskSupervision.Analyzers
             var method = (IMethodSymbol)context.Symbol;
             if ((method.MethodKind != MethodKind.Ordinary && method.MethodKind != MethodKind.ExplicitInterfaceImplementation)
                 || !IsCandidate(method, types)
-                || OverridesReferencedMember(method) || ImplementsReferencedMember(method)
                 || HasTestAttribute(method))
+            {
+                return;
+            }
+
+            var own = ReadOwnAssemblies(context, method);
+            if (OverridesReferencedMember(method, own) || ImplementsReferencedMember(method, own))
             {
                 return;
             }
@@ -114,11 +126,11 @@ namespace TaskSupervision.Analyzers
         /// An override whose chain reaches a method of a referenced assembly: its void signature is not the code's to
         /// change. An override of a method declared in this compilation is reported; the fix is to change both.
         /// </summary>
-        private static bool OverridesReferencedMember(IMethodSymbol method)
+        private static bool OverridesReferencedMember(IMethodSymbol method, OwnAssemblies own)
         {
             for (var overridden = method.OverriddenMethod; overridden != null; overridden = overridden.OverriddenMethod)
             {
-                if (!overridden.Locations.Any(l => l.IsInSource))
+                if (!own.Contains(overridden.ContainingAssembly))
                 {
                     return true;
                 }
@@ -128,11 +140,11 @@ namespace TaskSupervision.Analyzers
         }
 
         /// <summary>Implements (implicitly or explicitly) a void member of an interface from a referenced assembly.</summary>
-        private static bool ImplementsReferencedMember(IMethodSymbol method)
+        private static bool ImplementsReferencedMember(IMethodSymbol method, OwnAssemblies own)
         {
             foreach (var member in method.ExplicitInterfaceImplementations)
             {
-                if (!member.Locations.Any(l => l.IsInSource))
+                if (!own.Contains(member.ContainingAssembly))
                 {
                     return true;
                 }
@@ -140,9 +152,9 @@ namespace TaskSupervision.Analyzers
 
             foreach (var @interface in method.ContainingType.AllInterfaces)
             {
-                if (@interface.Locations.Any(l => l.IsInSource))
+                if (own.Contains(@interface.ContainingAssembly))
                 {
-                    continue; // declared in this codebase: the interface can return Task
+                    continue; // declared in this compilation (or one the project names as its own): it can return Task
                 }
 
                 foreach (var member in @interface.GetMembers(method.Name))
@@ -155,6 +167,57 @@ namespace TaskSupervision.Analyzers
             }
 
             return false;
+        }
+
+        /// <summary>
+        /// The assemblies whose members the code can change: the compilation's own, and those named by the
+        /// <see cref="OwnAssembliesOption"/> .editorconfig option (names, or prefixes ending in '*').
+        /// </summary>
+        private static OwnAssemblies ReadOwnAssemblies(SymbolAnalysisContext context, IMethodSymbol method)
+        {
+            var tree = method.Locations.Length > 0 ? method.Locations[0].SourceTree : null;
+            string? value = null;
+            if (tree != null)
+            {
+                context.Options.AnalyzerConfigOptionsProvider.GetOptions(tree).TryGetValue(OwnAssembliesOption, out value);
+            }
+
+            return new OwnAssemblies(method.ContainingAssembly, value);
+        }
+
+        private readonly struct OwnAssemblies
+        {
+            private readonly IAssemblySymbol _compilation;
+            private readonly string[] _patterns;
+
+            public OwnAssemblies(IAssemblySymbol compilation, string? option)
+            {
+                _compilation = compilation;
+                _patterns = string.IsNullOrWhiteSpace(option)
+                    ? System.Array.Empty<string>()
+                    : option!.Split(Separators, System.StringSplitOptions.RemoveEmptyEntries);
+            }
+
+            public bool Contains(IAssemblySymbol? assembly)
+            {
+                if (assembly == null || KnownTypes.Eq(assembly, _compilation))
+                {
+                    return assembly != null;
+                }
+
+                foreach (var raw in _patterns)
+                {
+                    var pattern = raw.Trim();
+                    if (pattern.EndsWith("*", System.StringComparison.Ordinal)
+                        ? assembly.Name.StartsWith(pattern.Substring(0, pattern.Length - 1), System.StringComparison.Ordinal)
+                        : string.Equals(assembly.Name, pattern, System.StringComparison.Ordinal))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            }
         }
 
         private static bool HasTestAttribute(IMethodSymbol method)

@@ -36,8 +36,8 @@ public sealed class TaskOptions
     /// </summary>
     /// <value>Defaults to <see langword="null"/>: no timeout.</value>
     /// <exception cref="ArgumentOutOfRangeException">
-    /// The value is zero, negative, or longer than <see cref="TaskSupervisorOptions.MaxTimeout"/> (infinite included: use
-    /// <see langword="null"/> for none).
+    /// The value is zero, negative (other than <see cref="System.Threading.Timeout.InfiniteTimeSpan"/>, which, like
+    /// <see langword="null"/>, means none), or longer than <see cref="TaskSupervisorOptions.MaxTimeout"/>.
     /// </exception>
     /// <remarks>
     /// Checked where it is set (task options are built in code, per call, and never bound from configuration), so that no
@@ -46,14 +46,14 @@ public sealed class TaskOptions
     public TimeSpan? Timeout
     {
         get => _timeout;
-        init => _timeout = value is null || (value > TimeSpan.Zero && Guard.IsValidTimeout(value.Value, allowInfinite: false))
+        init => _timeout = value is null || (value > TimeSpan.Zero && Guard.IsValidTimeout(value.Value)) || value == System.Threading.Timeout.InfiniteTimeSpan
             ? value
-            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"The timeout must be positive, at most {Guard.MaxTimeout}; use null for none.");
+            : throw new ArgumentOutOfRangeException(nameof(Timeout), value, $"TaskOptions.Timeout must be positive up to {Guard.MaxTimeout} (the limit of .NET timers), Timeout.InfiniteTimeSpan or null.");
     }
 
     /// <summary>Restarts the task when it ends; see <see cref="RestartPolicy"/>.</summary>
     /// <value>Defaults to <see langword="null"/>: the supervisor's <see cref="TaskSupervisorOptions.DefaultRestartPolicy"/>, which by default never restarts.</value>
-    /// <exception cref="ArgumentException">The policy breaks one of its rules (see <see cref="RestartPolicy"/>); the message lists every problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The policy breaks one of its rules (see <see cref="RestartPolicy"/>); the message lists every problem.</exception>
     public RestartPolicy? Restart
     {
         get => _restart;

@@ -314,4 +314,24 @@ public class AsyncVoidTests
             ],
             fixedSource);
     }
+
+    [Fact]
+    public async Task Assemblies_named_as_the_codebases_own_in_editorconfig_are_not_exempt()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+
+            class Screen : External.Page, External.IStartable
+            {
+                public override async void {|#0:OnAppearing|}() => await Task.Delay(1);
+
+                public async void {|#1:Start|}() => await Task.Delay(1);
+            }
+            """;
+        await VerifyCS.AnalyzerWithConfigAsync(
+            source,
+            "dotnet_code_quality.TS0002.own_assemblies = TaskSupervisor.Stub*",
+            VerifyCS.Diagnostic().WithLocation(0).WithArguments("OnAppearing"),
+            VerifyCS.Diagnostic().WithLocation(1).WithArguments("Start"));
+    }
 }

@@ -8,7 +8,7 @@ namespace TaskSupervision.Internal;
 /// otherwise. Setters never throw (a throwing setter breaks configuration binding half-way); every rule is checked here,
 /// all at once, by options validation at host start or by the constructor that takes the options.
 /// </summary>
-internal sealed class OptionsProblems(string? path)
+internal sealed class OptionsProblems(string? path, string separator = ":")
 {
     private readonly List<string> _problems = [];
 
@@ -16,7 +16,7 @@ internal sealed class OptionsProblems(string? path)
 
     public string? Path { get; } = string.IsNullOrEmpty(path) ? null : path;
 
-    public string Name(string setting) => Path is null ? setting : Path + ":" + setting;
+    public string Name(string setting) => Path is null ? setting : Path + separator + setting;
 
     public void Add(string setting, object? value, string rule) =>
         _problems.Add(string.Create(CultureInfo.InvariantCulture, $"{Name(setting)} = {value ?? "null"}: {rule}"));

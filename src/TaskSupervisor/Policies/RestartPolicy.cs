@@ -50,9 +50,9 @@ public sealed class RestartPolicy
     public TimeSpan Window { get; init; } = RestartPolicyConstants.DefaultWindow;
 
     /// <summary>Every problem with this policy, each naming its setting under <paramref name="path"/>.</summary>
-    internal IReadOnlyList<string> GetProblems(string? path = null)
+    internal IReadOnlyList<string> GetProblems(string? path = null, string separator = ":")
     {
-        var problems = new OptionsProblems(path);
+        var problems = new OptionsProblems(path, separator);
         problems.Timeout(nameof(InitialDelay), InitialDelay, allowInfinite: false);
         problems.Timeout(nameof(MaxDelay), MaxDelay, allowInfinite: false);
         if (MaxDelay < InitialDelay)
@@ -89,11 +89,11 @@ public sealed class RestartPolicy
     }
 
     /// <summary>Returns this policy if it is valid; for a policy given in code (<see cref="TaskOptions.Restart"/>), at the call.</summary>
-    /// <exception cref="ArgumentException">The policy breaks a rule; the message lists every problem.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The policy breaks a rule; the message lists every problem (<c>RestartPolicy.MaxDelay = ...</c>).</exception>
     internal RestartPolicy Validated(string paramName)
     {
-        IReadOnlyList<string> problems = GetProblems();
-        return problems.Count == 0 ? this : throw new ArgumentException("The restart policy is invalid: " + string.Join(" ", problems), paramName);
+        IReadOnlyList<string> problems = GetProblems(nameof(RestartPolicy), ".");
+        return problems.Count == 0 ? this : throw new ArgumentOutOfRangeException(paramName, "The restart policy is invalid: " + string.Join(" ", problems));
     }
 
     /// <summary>The delay before the <paramref name="restart"/>-th restart in the window (1-based).</summary>

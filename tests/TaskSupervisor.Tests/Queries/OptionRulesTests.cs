@@ -41,10 +41,11 @@ public sealed class OptionRulesTests
     }
 
     [Fact]
-    public void TaskTimeout_BeyondTheTimerLimitOrInfinite_IsRejectedWhereSet()
+    public void TaskTimeout_BeyondTheTimerLimitOrNegative_IsRejectedWhereSet_InfiniteMeansNone()
     {
         FluentActions.Invoking(() => new TaskOptions { Timeout = TaskSupervisorOptions.MaxTimeout + TimeSpan.FromMilliseconds(1) }).Should().Throw<ArgumentOutOfRangeException>();
-        FluentActions.Invoking(() => new TaskOptions { Timeout = Timeout.InfiniteTimeSpan }).Should().Throw<ArgumentOutOfRangeException>();
+        FluentActions.Invoking(() => new TaskOptions { Timeout = TimeSpan.FromSeconds(-2) }).Should().Throw<ArgumentOutOfRangeException>();
+        new TaskOptions { Timeout = Timeout.InfiniteTimeSpan }.Timeout.Should().Be(Timeout.InfiniteTimeSpan, "infinite means no timeout, as null does");
         new TaskOptions { Timeout = TaskSupervisorOptions.MaxTimeout }.Timeout.Should().Be(TaskSupervisorOptions.MaxTimeout);
     }
 
