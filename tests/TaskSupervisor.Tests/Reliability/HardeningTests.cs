@@ -333,11 +333,12 @@ public sealed class HardeningTests
             using var cts = new CancellationTokenSource();
             SupervisedTask task = harness.Supervisor.Run(ct => Task.Delay(Timeout.Infinite, ct));
             Task<CancelResult> cancel = task.CancelAsync(Timeout.InfiniteTimeSpan, cts.Token);
+            bool endedFirst = cancel.IsCompleted;
             await cts.CancelAsync();
             await Task.WhenAny(task.Task).Within();
 
-            // Whichever came first, the token was cancelled before the wait ended: the contract says it throws.
-            if (!cancel.IsCompletedSuccessfully || cts.IsCancellationRequested)
+            // Unless the wait had already returned, the token was cancelled before it ended: the contract says it throws.
+            if (!endedFirst)
             {
                 await cancel.Awaiting(c => c).Should().ThrowAsync<OperationCanceledException>();
             }
