@@ -55,7 +55,7 @@ public class SupervisedTask
             restart = null;
         }
 
-        TimeSpan? timeout = Guard.TaskTimeout(options?.Timeout, nameof(options));
+        TimeSpan? timeout = options is null ? null : Guard.TaskTimeout(options.Timeout, nameof(options));
         if (restart is not null)
         {
             Guard.RestartDelays(restart, nameof(options));
@@ -268,7 +268,11 @@ public class SupervisedTask
 
             _owner.OnRunning(this);
             ExecutionContext? context = _context;
-            if (context is null)
+
+            // Task.Run's rule: work started where no AsyncLocal is set captured the same (default) context the pool
+            // thread runs under, so it runs directly, without ExecutionContext.Run's save and restore; the pool resets
+            // the thread's context after every work item anyway.
+            if (context is null || context == ExecutionContext.Capture())
             {
                 Start();
             }
@@ -621,10 +625,16 @@ public class SupervisedTask
         _context = null;
         TaskExtras? extras = _extras;
         TimeSpan elapsed = TimeSpan.Zero;
+
+        // Nothing extra when nothing listens: an end that no log line, metric or callback takes reads no clock.
+        bool reported = _owner.IsEndReported(status, _options?.OnEnded);
         try
         {
             extras?.EndBackoffResources();
-            elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
+            if (reported)
+            {
+                elapsed = _owner.TimeProvider.GetElapsedTime(_startTimestamp);
+            }
 
             // Logs and callbacks run before the task is published as ended, so that whoever awaits Task, WhenIdleAsync or
             // a drain sees the task's reporting done. The key is released first so that a new task of the same key may start.
@@ -639,7 +649,7 @@ public class SupervisedTask
             // A throwing clock or activity listener must not keep the task from ending; the report below still runs.
         }
 
-        _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp);
+        _owner.ReportEnded(this, status, exception, elapsed, _options?.OnEnded, gaveUp, reported);
         Publish(status, exception, admitted: true);
     }
 

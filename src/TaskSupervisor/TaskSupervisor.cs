@@ -363,11 +363,18 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     private void OnAccepted(SupervisedTask task) => Metrics.RecordAccepted(Name, task.Name);
 
     /// <summary>Releases the task's key, then logs how it ended and runs its callbacks. Called once per started task, before it is forgotten.</summary>
-    internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
+    internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp, bool reported)
     {
         _keys.Release(task);
-        _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);
+        if (reported)
+        {
+            _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);
+        }
     }
+
+    /// <summary>Whether a task's end with <paramref name="status"/> goes anywhere; see <see cref="TaskReporter.IsReported"/>.</summary>
+    internal bool IsEndReported(SupervisedTaskStatus status, Action<TaskEndedArguments>? taskCallback) =>
+        _reporter.IsReported(status, taskCallback);
 
     /// <summary>What forgetting a task left to announce once its handle shows the end.</summary>
     internal readonly struct Forgotten(List<TaskRegistry.IdleWait>? idleWaits, bool lastAfterClose)

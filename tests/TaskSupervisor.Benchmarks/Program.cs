@@ -5,7 +5,20 @@ namespace TaskSupervision.Benchmarks;
 /// <summary>Runs the benchmarks: <c>dotnet run -c Release --project tests/TaskSupervisor.Benchmarks -- --filter '*' --job short</c>.</summary>
 public static class Program
 {
-    /// <summary>Hands the command line to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, <c>--list flat</c>, ...).</summary>
-    /// <param name="args">BenchmarkDotNet's command-line arguments.</param>
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    /// <summary>
+    /// Hands the command line to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, <c>--list flat</c>, ...), or, with
+    /// <c>--profile-start MODE ROUNDS</c>, runs the start-path driver that <c>profile-start.sh</c> runs under valgrind.
+    /// </summary>
+    /// <param name="args">BenchmarkDotNet's command-line arguments, or the driver's.</param>
+    /// <returns>The exit code.</returns>
+    public static int Main(string[] args)
+    {
+        if (args.Length > 0 && args[0] == "--profile-start")
+        {
+            return StartProfile.Run(args);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        return 0;
+    }
 }

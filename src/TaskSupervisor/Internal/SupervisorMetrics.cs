@@ -94,9 +94,12 @@ internal sealed class SupervisorMetrics
         }
     }
 
+    /// <summary>Whether <see cref="RecordEnded"/> records anything: someone listens to an instrument a task's end updates.</summary>
+    public bool IsEndRecorded => Running.Enabled || Ended.Enabled || Duration.Enabled || GiveUps.Enabled;
+
     public void RecordEnded(string supervisor, string? taskName, SupervisedTaskStatus status, TimeSpan elapsed, bool gaveUp)
     {
-        if (Running.Enabled || Ended.Enabled || Duration.Enabled || GiveUps.Enabled)
+        if (IsEndRecorded)
         {
             Record(gaveUp ? Kind.EndedGaveUp : Kind.Ended, supervisor, taskName, status, elapsed.TotalSeconds);
         }

@@ -166,10 +166,10 @@ internal sealed class TaskRegistry
     /// One counter per stripe, not one per supervisor: a task's attempt starts and ends on thread-pool threads, and a
     /// single shared word written by every attempt of every task would be the one cache line all cores fight over.
     /// </remarks>
-    public void OnRunning(SupervisedTask task) => Interlocked.Increment(ref StripeOf(task).Running);
+    public void OnRunning(SupervisedTask task) => Interlocked.Increment(ref StripeOf(task).Running.Value);
 
     /// <summary>The task's attempt has ended (the task ended, or waits out a restart delay).</summary>
-    public void OnLeftRunning(SupervisedTask task) => Interlocked.Decrement(ref StripeOf(task).Running);
+    public void OnLeftRunning(SupervisedTask task) => Interlocked.Decrement(ref StripeOf(task).Running.Value);
 
     /// <summary>
     /// The number of tasks whose work is running: the sum of the stripes' counters, each read once. Not a snapshot
@@ -180,7 +180,7 @@ internal sealed class TaskRegistry
         long sum = 0;
         foreach (Stripe stripe in _stripes)
         {
-            sum += Volatile.Read(ref stripe.Running);
+            sum += Volatile.Read(ref stripe.Running.Value);
         }
 
         return (int)Math.Max(0, sum);
@@ -315,8 +315,12 @@ internal sealed class TaskRegistry
 
         public SupervisedTask? Head;
 
-        /// <summary>Tasks of this stripe whose work is running; changed with atomic operations, not under the lock.</summary>
-        public long Running;
+        /// <summary>
+        /// Tasks of this stripe whose work is running; changed with atomic operations, not under the lock. On a cache line
+        /// of its own: the pool threads that run the tasks change it, while the starting thread takes the stripe's lock
+        /// (in the object's header) and writes its head, and sharing one line would move it between cores twice per task.
+        /// </summary>
+        public PaddedCounter Running;
 
         /// <summary>The groups of idle waits in this stripe, by the task they stand on; guarded by the stripe's lock.</summary>
         public Dictionary<SupervisedTask, WaitGroup>? Groups;

@@ -8,6 +8,22 @@ namespace TaskSupervision.Internal;
 /// </summary>
 internal sealed class TaskReporter(ILogger logger, SupervisorMetrics metrics, string supervisor, Action<TaskEndedArguments>? onTaskEnded)
 {
+    /// <summary>
+    /// Whether the end of a task with <paramref name="status"/> goes anywhere: a callback, a metric someone listens to, or
+    /// a log line the logger takes. A failure always is. When an end goes nowhere the task skips <see cref="Ended"/> and
+    /// the clock read for its elapsed time, which is what a plain task with no logger, listener or callback costs.
+    /// </summary>
+    public bool IsReported(SupervisedTaskStatus status, Action<TaskEndedArguments>? taskCallback) =>
+        taskCallback is not null
+        || onTaskEnded is not null
+        || metrics.IsEndRecorded
+        || status switch
+        {
+            SupervisedTaskStatus.RanToCompletion => logger.IsEnabled(LogLevel.Trace), // TaskCompleted's level
+            SupervisedTaskStatus.Canceled => logger.IsEnabled(LogLevel.Debug), // TaskCanceled's level
+            _ => true,
+        };
+
     /// <summary>Logs how a task ended and runs its callbacks. Called once per started task, before it is forgotten.</summary>
     public void Ended(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp)
     {
