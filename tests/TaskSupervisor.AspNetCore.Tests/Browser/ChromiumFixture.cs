@@ -25,14 +25,18 @@ public sealed class ChromiumFixture : IAsyncLifetime
         "--disable-sync",
     ];
 
+    // Starting the Playwright driver (a Node.js process) or Chromium can take well over the usual 30 s bound when the
+    // machine is loaded (CI runs every test project at once on 2 cores): these starts get a longer bound of their own.
+    private static readonly TimeSpan StartBound = TimeSpan.FromMinutes(3);
+
     private IPlaywright? _playwright;
 
     public async Task InitializeAsync()
     {
         await EnsurePackagesAsync("chromium");
         File.Exists(ChromiumPath).Should().BeTrue("ensure-packages installs Debian's chromium");
-        _playwright = await Playwright.CreateAsync().Within();
-        Assertions.SetDefaultExpectTimeout((float)TestExtensions.Bound.TotalMilliseconds / 2);
+        _playwright = await Playwright.CreateAsync().WaitAsync(StartBound);
+        Assertions.SetDefaultExpectTimeout((float)TestExtensions.Bound.TotalMilliseconds);
     }
 
     public Task DisposeAsync()
@@ -63,7 +67,10 @@ public sealed class ChromiumFixture : IAsyncLifetime
             options.ExtraHTTPHeaders = new Dictionary<string, string> { [DashboardApp.UserHeader] = user };
         }
 
-        IBrowserContext context = await _playwright!.Chromium.LaunchPersistentContextAsync(profile.FullName, options).Within();
+        options.Timeout = (float)StartBound.TotalMilliseconds;
+        IBrowserContext context = await _playwright!.Chromium.LaunchPersistentContextAsync(profile.FullName, options).WaitAsync(StartBound);
+        context.SetDefaultTimeout((float)TestExtensions.Bound.TotalMilliseconds * 2);
+        context.SetDefaultNavigationTimeout((float)TestExtensions.Bound.TotalMilliseconds * 2);
         BrowserSession session = new(context, profile, app.BaseAddress);
         if (cutOffNetwork)
         {
@@ -168,7 +175,7 @@ public sealed class BrowserSession : IAsyncDisposable
 
             await dialog.DismissAsync();
         };
-        IResponse? response = await _page.GotoAsync(address.ToString()).Within();
+        IResponse? response = await _page.GotoAsync(address.ToString()).WaitAsync(TestExtensions.Bound * 3);
         response!.Status.Should().Be(200);
         return _page;
     }
