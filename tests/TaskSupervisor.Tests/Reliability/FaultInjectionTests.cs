@@ -311,9 +311,9 @@ public sealed class FaultInjectionTests
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var tokenSeen = new TaskCompletionSource<CancellationToken>(TaskCreationOptions.RunContinuationsAsynchronously);
         harness.Supervisor.Run("stubborn", _ => { started.SetResult(); return release.Task; });
-        harness.Supervisor.Run(ct => { tokenSeen.SetResult(ct); return Task.Delay(Timeout.Infinite, ct); });
+        SupervisedTask polite = harness.Supervisor.Run(ct => { tokenSeen.SetResult(ct); return Task.Delay(Timeout.Infinite, ct); });
         await started.Task.Within();
-        CancellationToken token = await tokenSeen.Task.Within();
+        await tokenSeen.Task.Within();
         TaskSupervisor supervisor = harness.Supervisor;
 
         // Synchronous Dispose blocks its thread until the drain ends: give those their own threads.
@@ -323,9 +323,9 @@ public sealed class FaultInjectionTests
             .. Enumerable.Range(0, 2).Select(_ => Task.Run(() => supervisor.DrainAsync(TimeSpan.FromSeconds(1)))),
             .. Enumerable.Range(0, 2).Select(_ => Task.Factory.StartNew(supervisor.Dispose, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)),
         ];
-        // The drain signals cancellation on a thread-pool work item: move the clock only once it has, so that the task
-        // that honours its token is never counted a straggler on a loaded machine.
-        await harness.Time.AdvanceUntil(() => callers.All(c => c.IsCompleted), TimeSpan.FromSeconds(1), () => token.IsCancellationRequested);
+        // The drain signals cancellation on a thread-pool work item, and the task that honours its token ends on another:
+        // move the clock only once that task has ended, so that it is never counted a straggler on a loaded machine.
+        await harness.Time.AdvanceUntil(() => callers.All(c => c.IsCompleted), TimeSpan.FromSeconds(1), () => polite.Task.IsCompleted);
         await Task.WhenAll(callers);
 
         harness.LogsWithEvent("DrainStarted").Should().ContainSingle("the drain runs once");
