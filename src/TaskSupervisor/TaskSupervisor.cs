@@ -514,6 +514,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             switch (behavior)
             {
                 case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
+                    task.FollowLineOf(current);
                     if (!_keys.TryUpdate(key, task, current))
                     {
                         continue;
@@ -528,7 +529,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
                     }
 
                     OnAccepted(task);
-                    task.ScheduleAfter(current);
+                    task.ScheduleAfter();
                     return task;
                 case KeyConflictBehavior.UseExisting:
                     Limiter?.Unreserve(reservation);

@@ -310,6 +310,27 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task CancelledSuccessorInTheMiddleOfALine_TheNextStillWaitsForTheRunningTask()
+    {
+        await using var harness = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var enqueue = new TaskOptions { IfKeyRunning = KeyConflictBehavior.Enqueue };
+        SupervisedTask first = harness.Supervisor.Run("k", async _ => { started.SetResult(); await release.Task; });
+        await started.Task.Within();
+        SupervisedTask middle = harness.Supervisor.Run("k", _ => Task.CompletedTask, enqueue);
+        bool lastRanAlone = false;
+        SupervisedTask last = harness.Supervisor.Run("k", _ => { lastRanAlone = first.Status != SupervisedTaskStatus.Running; return Task.CompletedTask; }, enqueue);
+
+        (await middle.CancelAsync(TimeSpan.FromSeconds(1)).Within()).Should().Be(CancelResult.Canceled);
+        last.Status.Should().Be(SupervisedTaskStatus.Pending, "the first task of the line still runs");
+        release.SetResult();
+        await last.Task.Within();
+
+        lastRanAlone.Should().BeTrue();
+    }
+
+    [Fact]
     public async Task CancelAsync_CallersTokenAlreadyCancelled_ThrowsEvenIfTheTaskHasEnded()
     {
         await using var harness = new Harness();
