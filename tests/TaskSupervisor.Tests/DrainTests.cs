@@ -193,7 +193,9 @@ public sealed class DrainTests
     {
         await using var harness = new Harness(o => { o.MaxConcurrency = 1; o.MaxPending = 0; });
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        harness.Supervisor.Run(_ => release.Task); // holds the only run slot, and ignores its token
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(_ => { running.SetResult(); return release.Task; }); // holds the only run slot, and ignores its token
+        await running.Task.Within(); // a drain that begins before a task runs cancels it unstarted, and would end at once
         Task<DrainReport> drain = harness.Supervisor.DrainAsync(Timeout.InfiniteTimeSpan);
 
         harness.Supervisor.TryRun(_ => Task.CompletedTask, out _, out StartRefusal refusal).Should().BeFalse();
