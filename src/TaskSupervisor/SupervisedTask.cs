@@ -681,15 +681,20 @@ public class SupervisedTask
     private void Publish(SupervisedTaskStatus status, Exception? exception, bool admitted)
     {
         _exception = exception;
+
+        // Out of RunningCount before out of Count: whoever sees the task forgotten (Count, WhenIdleAsync) sees it not
+        // running too. The status word is this caller's alone while it ends (EndingBit), so it can be read here.
+        if ((Volatile.Read(ref _status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
+        {
+            _owner.OnLeftRunning(this);
+        }
+
         ReleaseRunSlot();
         TaskSupervisor.Forgotten forgotten = admitted ? _owner.Forget(this, status) : default;
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.
-        if ((Interlocked.Exchange(ref _status, (int)status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
-        {
-            _owner.OnLeftRunning(this);
-        }
+        Interlocked.Exchange(ref _status, (int)status);
 
         object? completion = Volatile.Read(ref _completion);
         if (completion is not null)
