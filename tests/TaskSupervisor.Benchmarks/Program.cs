@@ -7,7 +7,8 @@ public static class Program
 {
     /// <summary>
     /// Hands the command line to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, <c>--list flat</c>, ...), or, with
-    /// <c>--profile-start MODE ROUNDS</c>, runs the start-path driver that <c>profile-start.sh</c> runs under valgrind.
+    /// <c>--profile-start MODE ROUNDS</c>, runs the start-path driver that <c>profile-start.sh</c> runs under valgrind, or,
+    /// with <c>--durable-latency sqlite|pg TARGET [JOBS]</c>, the latency probe of durable work (<c>durable-figures.sh</c>).
     /// </summary>
     /// <param name="args">BenchmarkDotNet's command-line arguments, or the driver's.</param>
     /// <returns>The exit code.</returns>
@@ -16,6 +17,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--profile-start")
         {
             return StartProfile.Run(args);
+        }
+
+        if (args.Length > 0 && args[0] == "--durable-latency")
+        {
+            return DurableLatencyProbe.Run(args);
         }
 
         BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -21,6 +21,9 @@ public static class ProbeSettings
 
     /// <summary>How long the work takes when a Hangfire server of this process runs it, if not as stored.</summary>
     public static int? HangfireWorkMs { get; set; }
+
+    /// <summary>When set, an in-process delivery fails at once (after recording its start), so that the job is handed off.</summary>
+    public static bool HandOffInProcess { get; set; }
 }
 
 /// <summary>Writes one line per event: <c>start|done|fail id delivery inprocess|hangfire job-id</c>.</summary>
@@ -31,6 +34,11 @@ public sealed class ProbeWork(ResultLog log) : IProbeWork
     {
         DurableWorkContext context = DurableWorkContext.Current ?? throw new InvalidOperationException("No durable work context.");
         log.Write("start", id, context);
+        if (context.IsInProcess && ProbeSettings.HandOffInProcess)
+        {
+            throw new InvalidOperationException($"Probe job {id} is handed off (handoff=1).");
+        }
+
         if (context.IsInProcess)
         {
             // In the producing process the work begins only once every start has returned, so that a kill finds

@@ -2,7 +2,9 @@
 //   TaskSupervisor.Hangfire.Worker <sqlite|pg> <file or connection string> <schema> <results dir> <name> [key=value...]
 // Options: produce=N (start N durable jobs, key job:<i>, from producers=P loops), work-ms=M, hangfire-work-ms=H (how
 //          long the work takes when this process's Hangfire server runs it), fail=1 (start one job that always fails),
-//          lease-ms=L, concurrency=C (the supervisor's MaxConcurrency), workers=W (Hangfire's worker count).
+//          lease-ms=L, concurrency=C (the supervisor's MaxConcurrency), workers=W (Hangfire's worker count), server=0 (no
+//          Hangfire server in this process), handoff=1 (every in-process delivery fails at once, so each job is handed
+//          off: the hand-off throughput figure), quiet=1 (no log output, so that a thousand hand-off lines cost nothing).
 // It prints "ready" once the host has started and "stored N" once N starts have returned, then runs until stopped.
 using Hangfire;
 using Microsoft.Extensions.DependencyInjection;
@@ -30,20 +32,25 @@ if (options.ContainsKey("hangfire-work-ms"))
 
 HostApplicationBuilder builder = Host.CreateApplicationBuilder();
 builder.Logging.ClearProviders();
-builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(LogLevel.Warning);
+builder.Logging.AddSimpleConsole(o => o.SingleLine = true).SetMinimumLevel(Option("quiet", 0) == 1 ? LogLevel.None : LogLevel.Warning);
 builder.Logging.AddFilter("Hangfire", LogLevel.Error);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
 builder.Services.AddSingleton(new ResultLog(Path.Combine(results, $"{name}-{Environment.ProcessId}.log")));
 builder.Services.AddScoped<IProbeWork, ProbeWork>();
 JobStorage storage = Storages.Create(kind, connection, schema);
 builder.Services.AddHangfire(c => c.UseStorage(storage));
-builder.Services.AddHangfireServer(o =>
+if (Option("server", 1) == 1)
 {
-    // The SQLite storage serialises its queue fetch behind a lock whose waiters back off for seconds: few workers fetch faster.
-    o.WorkerCount = Option("workers", kind == "sqlite" ? 2 : 10);
-    o.SchedulePollingInterval = TimeSpan.FromMilliseconds(250);
-    o.ServerName = name;
-});
+    builder.Services.AddHangfireServer(o =>
+    {
+        // The SQLite storage serialises its queue fetch behind a lock whose waiters back off for seconds: few workers fetch faster.
+        o.WorkerCount = Option("workers", kind == "sqlite" ? 2 : 10);
+        o.SchedulePollingInterval = TimeSpan.FromMilliseconds(250);
+        o.ServerName = name;
+    });
+}
+
+ProbeSettings.HandOffInProcess = Option("handoff", 0) == 1;
 builder.Services.AddTaskSupervisor(o =>
 {
     o.MaxConcurrency = Option("concurrency", 64);
