@@ -36,8 +36,9 @@ public static class DurableLatencyProbe
         }
         else
         {
-            Measure("PostgreSQL, queue polled every 200 ms", CreatePostgres(target, longPolling: false), jobs, workerCount: 10);
-            Measure("PostgreSQL, LISTEN/NOTIFY (EnableLongPolling)", CreatePostgres(target, longPolling: true), jobs, workerCount: 10);
+            // Hangfire.PostgreSql's EnableLongPolling (LISTEN/NOTIFY) is left out: with it, this probe did not finish 200
+            // jobs in 8 minutes on 2026-12-02 (not investigated).
+            Measure("PostgreSQL", CreatePostgres(target), jobs, workerCount: 10);
         }
 
         Console.WriteLine($"# load average at the end {LoadAverage()}");
@@ -116,13 +117,12 @@ public static class DurableLatencyProbe
         }),
         new SQLiteStorageOptions { QueuePollInterval = TimeSpan.FromMilliseconds(200) });
 
-    private static JobStorage CreatePostgres(string connection, bool longPolling)
+    private static JobStorage CreatePostgres(string connection)
     {
         var options = new PostgreSqlStorageOptions
         {
             SchemaName = "latency_" + Guid.NewGuid().ToString("N")[..8],
             QueuePollInterval = TimeSpan.FromMilliseconds(200),
-            EnableLongPolling = longPolling,
             PrepareSchemaIfNecessary = true,
         };
         return new PostgreSqlStorage(new NpgsqlConnectionFactory(connection, options), options);
