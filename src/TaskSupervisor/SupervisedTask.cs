@@ -223,19 +223,19 @@ public class SupervisedTask
 #pragma warning restore TS0001
 
     /// <summary>
-    /// Queues the task once <paramref name="predecessor"/> (the task it replaces) has ended; if this task is cancelled
+    /// Queues the task once the line before it (<see cref="FollowLineOf"/>) has ended; if this task is cancelled
     /// first, it ends at once without ever running, and gives its key back.
     /// </summary>
-    internal void ScheduleAfter(SupervisedTask predecessor)
+    internal void ScheduleAfter()
     {
-        Task ended = predecessor.GetCompletionTask();
+        TaskExtras extras = Extras;
+        Task ended = extras.LineBefore!;
         if (ended.IsCompleted)
         {
             _owner.DispatchAdmitted(this);
             return;
         }
 
-        TaskExtras extras = Extras;
         ended.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing).GetAwaiter().UnsafeOnCompleted(() =>
         {
             if (extras.TryLeavePredecessorWait())
@@ -253,6 +253,26 @@ public class SupervisedTask
                 }
             },
             this);
+    }
+
+    /// <summary>
+    /// Makes this task wait for the whole line of its key before it, not only its predecessor: a predecessor cancelled
+    /// while it waited ends at once, but the task it waited for may still run, and two tasks of a key never run at once.
+    /// Set before this task takes the key, so that a successor of this one always sees it.
+    /// </summary>
+    internal void FollowLineOf(SupervisedTask predecessor) => Extras.LineBefore = predecessor.LineEnded();
+
+    /// <summary>A task that completes when this task and every task of its key's line before it have ended; never faults.</summary>
+    private Task LineEnded()
+    {
+        Task own = GetCompletionTask();
+        return _extras?.LineBefore is { IsCompleted: false } before ? BothEnded(before, own) : own;
+
+        static async Task BothEnded(Task before, Task own)
+        {
+            await before.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await own.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
     }
 
     /// <summary>Runs the task's next attempt; called by the thread pool through its <see cref="TaskCancellation"/>.</summary>
@@ -687,15 +707,20 @@ public class SupervisedTask
     private void Publish(SupervisedTaskStatus status, Exception? exception, bool admitted)
     {
         _runningOrException = exception;
+
+        // Out of RunningCount before out of Count: whoever sees the task forgotten (Count, WhenIdleAsync) sees it not
+        // running too. The status word is this caller's alone while it ends (EndingBit), so it can be read here.
+        if ((Volatile.Read(ref _status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
+        {
+            _owner.OnLeftRunning(this);
+        }
+
         ReleaseRunSlot();
         TaskSupervisor.Forgotten forgotten = admitted ? _owner.Forget(this, status) : default;
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.
-        if ((Interlocked.Exchange(ref _status, (int)status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
-        {
-            _owner.OnLeftRunning(this);
-        }
+        Interlocked.Exchange(ref _status, (int)status);
 
         object? completion = Volatile.Read(ref _completion);
         if (completion is not null)

@@ -487,6 +487,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             switch (behavior)
             {
                 case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
+                    task.FollowLineOf(current);
                     if (!_keys.TryUpdate(key, task, current))
                     {
                         continue;
@@ -501,7 +502,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
                     }
 
                     OnAccepted(task);
-                    task.ScheduleAfter(current);
+                    task.ScheduleAfter();
                     return task;
                 case KeyConflictBehavior.UseExisting:
                     Limiter?.Unreserve(reservation);

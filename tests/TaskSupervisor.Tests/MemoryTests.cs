@@ -45,6 +45,63 @@ public sealed class MemoryTests
         (after - before).Should().BeLessThan(4 * 1024 * 1024, "1,000,000 finished tasks leave nothing behind");
     }
 
+    [Fact]
+    public async Task LongEnqueueLine_WithCancelledSuccessors_AfterItDrains_NoTaskOfItStaysAlive()
+    {
+        // Regression (issue 11): each successor of a line waits for the whole line before it; that wait must not keep
+        // the line's tasks alive once the line has drained.
+        await using var harness = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        WeakReference[] handles = StartLine(harness.Supervisor, release.Task, 2000, KeyConflictBehavior.Enqueue, cancelEveryOther: true);
+        harness.Supervisor.Count.Should().BeGreaterThan(1, "the first task of the line still runs");
+        release.SetResult();
+        await harness.Supervisor.WhenIdleAsync().Within();
+
+        CollectAll();
+        handles.Count(h => h.IsAlive).Should().BeLessThan(50, "a drained line keeps none of its tasks");
+    }
+
+    [Fact]
+    public async Task LongReplaceChain_WhileTheRunningTaskIgnoresItsToken_AfterItEnds_NoTaskOfItStaysAlive()
+    {
+        await using var harness = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        WeakReference[] handles = StartLine(harness.Supervisor, release.Task, 2000, KeyConflictBehavior.Replace, cancelEveryOther: false);
+        harness.Supervisor.Count.Should().BeGreaterThan(1, "the first task of the line ignores its token and still runs");
+        release.SetResult();
+        await harness.Supervisor.WhenIdleAsync().Within();
+
+        CollectAll();
+        handles.Count(h => h.IsAlive).Should().BeLessThan(50, "a drained chain of replacements keeps none of its tasks");
+    }
+
+    private static void CollectAll()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] StartLine(TaskSupervisor supervisor, Task release, int count, KeyConflictBehavior behavior, bool cancelEveryOther)
+    {
+        var options = new TaskOptions { IfKeyRunning = behavior };
+        var handles = new WeakReference[count];
+        handles[0] = new WeakReference(supervisor.Run("line", _ => release)); // ignores its token
+        for (int i = 1; i < count; i++)
+        {
+            SupervisedTask task = supervisor.Run("line", static _ => Task.FromResult(new byte[1024]), options);
+            if (cancelEveryOther && i % 2 == 0)
+            {
+                task.Cancel();
+            }
+
+            handles[i] = new WeakReference(task);
+        }
+
+        return handles;
+    }
+
     private static async Task RunBatches(TaskSupervisor supervisor, TaskOptions options, int total)
     {
         const int Batch = 10_000;

@@ -40,6 +40,9 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
 
     public TimeSpan? Timeout { get; } = timeout;
 
+    /// <summary>For a successor of a key's line: a task that completes when every task before it in the line has ended.</summary>
+    public Task? LineBefore;
+
     public int RestartCount;
 
     public Exception? LastException;

@@ -185,6 +185,30 @@ public sealed class HardeningTests
     }
 
     [Fact]
+    public async Task OnceCountIsZero_RunningCountIsZero_EveryRound()
+    {
+        // Regression (issue 11, "ended means forgotten"): a task left RunningCount only after it had left Count, so a
+        // WhenIdleAsync called in between returned at once while RunningCount still counted the task.
+        await using var harness = new Harness();
+        // Up to 5,000 rounds (before the fix one round in a few thousand failed), at most 5 s of them on a loaded machine.
+        var budget = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < 5_000 && budget.Elapsed < TimeSpan.FromSeconds(5); i++)
+        {
+            harness.Supervisor.Run(static _ => Task.CompletedTask);
+            var bound = System.Diagnostics.Stopwatch.StartNew();
+            while (harness.Supervisor.Count != 0 && bound.Elapsed < TestExtensions.Bound)
+            {
+                Thread.SpinWait(20); // watching the end as closely as possible, not waiting for it to settle
+            }
+
+            harness.Supervisor.Count.Should().Be(0, "round {0}: the task ends", i);
+            harness.Supervisor.RunningCount.Should().Be(0, "round {0}: a task no longer counted is not running", i);
+        }
+
+        await harness.Supervisor.WhenIdleAsync().Within();
+    }
+
+    [Fact]
     public async Task AwaitThePrevious_ThenStartTheNext_NeverFindsTheQueueFull_WithOneSlotAndNoQueue()
     {
         await using var harness = new Harness(o => { o.MaxConcurrency = 1; o.MaxPending = 0; });
@@ -307,6 +331,27 @@ public sealed class HardeningTests
         release.SetResult();
         await harness.Supervisor.WhenIdleAsync().Within();
         ran.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task CancelledSuccessorInTheMiddleOfALine_TheNextStillWaitsForTheRunningTask()
+    {
+        await using var harness = new Harness();
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var enqueue = new TaskOptions { IfKeyRunning = KeyConflictBehavior.Enqueue };
+        SupervisedTask first = harness.Supervisor.Run("k", async _ => { started.SetResult(); await release.Task; });
+        await started.Task.Within();
+        SupervisedTask middle = harness.Supervisor.Run("k", _ => Task.CompletedTask, enqueue);
+        bool lastRanAlone = false;
+        SupervisedTask last = harness.Supervisor.Run("k", _ => { lastRanAlone = first.Status != SupervisedTaskStatus.Running; return Task.CompletedTask; }, enqueue);
+
+        (await middle.CancelAsync(TimeSpan.FromSeconds(1)).Within()).Should().Be(CancelResult.Canceled);
+        last.Status.Should().Be(SupervisedTaskStatus.Pending, "the first task of the line still runs");
+        release.SetResult();
+        await last.Task.Within();
+
+        lastRanAlone.Should().BeTrue();
     }
 
     [Fact]
