@@ -423,7 +423,7 @@ public sealed class HardeningTests
         Task<DrainReport> drain = harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(1));
 
         // The fake clock stands still: every quick task ends (and is forgotten, so counted) while the slow callbacks block.
-        await Task.WhenAll(fast).Within().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await Task.WhenAll(fast).Within().ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ContinueOnCapturedContext);
         fast.Should().OnlyContain(t => t.IsCanceled);
         await harness.Time.AdvanceUntil(() => drain.IsCompleted, TimeSpan.FromSeconds(1));
         DrainReport report = await drain.Within();
