@@ -90,9 +90,8 @@ public sealed class TestSupervisor : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits until the supervisor tracks no task at all: the tasks running now, the tasks they start, and so on (unlike
-    /// <see cref="ITaskSupervisor.WhenIdleAsync"/>, which waits only for the tasks tracked when it is called). Then, with
-    /// <see cref="FailOnFault"/>, fails if a task failed.
+    /// Waits until the supervisor tracks no task at all (<see cref="ITaskSupervisor.WhenQuiescentAsync"/>): the tasks
+    /// running now, the tasks they start, and so on. Then, with <see cref="FailOnFault"/>, fails if a task failed.
     /// </summary>
     /// <param name="cancellationToken">Stops the wait.</param>
     /// <returns>A task that completes when no task is tracked and every ended task has been recorded.</returns>
@@ -107,12 +106,7 @@ public sealed class TestSupervisor : IAsyncDisposable
         timeout.CancelAfter(ValidQuiescenceTimeout());
         try
         {
-            // WhenIdleAsync waits for the tasks tracked at its call; a task they started is tracked before they end, so
-            // the count is not zero until the whole family has ended.
-            while (Supervisor.Count > 0)
-            {
-                await Supervisor.WhenIdleAsync(timeout.Token).ConfigureAwait(false);
-            }
+            await Supervisor.WhenQuiescentAsync(timeout.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

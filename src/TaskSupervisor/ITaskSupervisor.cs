@@ -14,9 +14,11 @@ namespace TaskSupervision;
 /// <para>The work receives a <see cref="CancellationToken"/> that is cancelled when the task is cancelled, replaced, or
 /// drained. A work that ends canceled without that token having been cancelled is reported as
 /// <see cref="SupervisedTaskStatus.Faulted"/>: an unrequested cancellation (a timeout) is a failure.</para>
-/// <para>Once a drain has begun (<see cref="DrainAsync"/>, <see cref="IAsyncDisposable.DisposeAsync"/>), every start
-/// throws <see cref="ObjectDisposedException"/>. Lookups, snapshots, cancellation and waits keep working, so that
-/// shutdown code can inspect and cancel stragglers.</para>
+/// <para>Once a drain has begun (<see cref="DrainAsync"/>, <see cref="IAsyncDisposable.DisposeAsync"/>), <c>Run</c> and
+/// <c>RunAsync</c> throw <see cref="SupervisorClosedException"/> (an <see cref="ObjectDisposedException"/>, so existing
+/// <c>catch</c> blocks keep working), and <c>TryRun</c> returns <see langword="false"/> with <see cref="StartRefusal.Closed"/>,
+/// as <c>ChannelWriter.TryWrite</c> does once its channel is completed. Lookups, snapshots, cancellation and waits keep
+/// working, so that shutdown code can inspect and cancel stragglers.</para>
 /// </remarks>
 public interface ITaskSupervisor : IAsyncDisposable
 {
@@ -46,7 +48,10 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// Whether a drain has begun (<see cref="DrainAsync"/> or disposal): the supervisor accepts no new work, for good.
     /// It stays <see langword="true"/> after the drain has ended.
     /// </summary>
-    /// <remarks>Once it is <see langword="true"/>, every start throws <see cref="ObjectDisposedException"/>.</remarks>
+    /// <remarks>
+    /// Once it is <see langword="true"/>, <c>Run</c> and <c>RunAsync</c> throw <see cref="SupervisorClosedException"/> and
+    /// <c>TryRun</c> returns <see langword="false"/> with <see cref="StartRefusal.Closed"/>.
+    /// </remarks>
     bool IsClosed { get; }
 
     /// <summary>Whether a drain has begun and has not ended yet: <see langword="false"/> before the drain and after it.</summary>
@@ -64,7 +69,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run(Func<CancellationToken, Task> work, TaskOptions? options = null);
 
     /// <summary>Starts unkeyed work that produces a result, on the thread pool, and returns its handle at once.</summary>
@@ -75,7 +80,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask<TResult> Run<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
 
     /// <summary>
@@ -89,7 +94,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null);
 
     /// <summary>Starts work under <paramref name="key"/>; what happens if the key is taken is set by <see cref="TaskOptions.IfKeyRunning"/>.</summary>
@@ -101,7 +106,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run(string key, Func<CancellationToken, Task> work, TaskOptions? options = null);
 
     /// <summary>Starts work that produces a result under <paramref name="key"/>; see <see cref="Run(string, Func{CancellationToken, Task}, TaskOptions?)"/>.</summary>
@@ -115,7 +120,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="InvalidOperationException">The behaviour is <see cref="KeyConflictBehavior.UseExisting"/> and the running task does not produce a <typeparamref name="TResult"/>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask<TResult> Run<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null);
 
     /// <summary>Starts keyed work with a fresh asynchronous DI scope; see <see cref="Run(Func{IServiceProvider, CancellationToken, Task}, TaskOptions?)"/>.</summary>
@@ -128,18 +133,24 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null);
 
-    /// <summary>Starts unkeyed work unless the pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</summary>
+    /// <summary>
+    /// Starts unkeyed work unless the pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>) or the
+    /// supervisor is closed; it never throws for either.
+    /// </summary>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
-    /// <param name="task">The new task's handle, or <see langword="null"/> when the queue is full.</param>
+    /// <param name="task">The new task's handle, or <see langword="null"/> when it returns <see langword="false"/>.</param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
     /// <returns><see langword="true"/> if the work was started or queued.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
-    bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
+    bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
 
     /// <summary>Starts unkeyed work, first waiting for room in the pending queue if it is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</summary>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
@@ -149,7 +160,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
 
     /// <summary>Starts keyed work, first waiting for room in the pending queue if it is full; see <see cref="Run(string, Func{CancellationToken, Task}, TaskOptions?)"/>.</summary>
@@ -162,39 +173,51 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     ValueTask<SupervisedTask> RunAsync(string key, Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
 
-    /// <summary>Starts work under <paramref name="key"/> unless the key is taken or the pending queue is full.</summary>
+    /// <summary>
+    /// Starts work under <paramref name="key"/> unless the key is taken, the pending queue is full or the supervisor is
+    /// closed; it never throws for any of these.
+    /// </summary>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="task">
-    /// The new task's handle when it was started; otherwise the task that holds the key (a "get or start" that tells which),
-    /// or <see langword="null"/> when the pending queue is full.
+    /// The new task's handle when it was started; with <see cref="StartRefusal.KeyInUse"/>, the task that holds the key
+    /// (a "get or start" that tells which); otherwise <see langword="null"/>.
+    /// </param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.KeyInUse"/>, <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
     /// </param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
-    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if it was refused (<paramref name="refusal"/> says why).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
-    bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null);
+    bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
 
-    /// <summary>Starts work that produces a result under <paramref name="key"/> unless the key is taken.</summary>
+    /// <summary>
+    /// Starts work that produces a result under <paramref name="key"/> unless the key is taken, the pending queue is full
+    /// or the supervisor is closed; see <see cref="TryRun(string, Func{CancellationToken, Task}, out SupervisedTask?, out StartRefusal, TaskOptions?)"/>.
+    /// </summary>
     /// <typeparam name="TResult">The type of the result.</typeparam>
     /// <param name="key">The key; compared ordinally.</param>
     /// <param name="work">The work; it receives the task's cancellation token.</param>
     /// <param name="task">
-    /// The new task's handle when it was started; otherwise the task that holds the key (a "get or start" that tells which),
-    /// or <see langword="null"/> when the pending queue is full.
+    /// The new task's handle when it was started; with <see cref="StartRefusal.KeyInUse"/>, the task that holds the key
+    /// (a "get or start" that tells which) if it produces a <typeparamref name="TResult"/>, else <see langword="null"/>; otherwise <see langword="null"/>.
+    /// </param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.KeyInUse"/>, <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
     /// </param>
     /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
-    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if a task with that key is tracked or the queue is full.</returns>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if it was refused (<paramref name="refusal"/> says why).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
-    bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, TaskOptions? options = null);
+    bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null);
 
     /// <summary>Looks up the task tracked under <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
@@ -259,7 +282,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run<TState>(TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null);
 
     /// <summary>
@@ -276,7 +299,7 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
     /// <exception cref="SupervisorQueueFullException">The pending queue is full (<see cref="TaskSupervisorOptions.MaxPending"/>).</exception>
-    /// <exception cref="ObjectDisposedException">The supervisor is draining or disposed.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
     SupervisedTask Run<TState>(string key, TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null);
 
     /// <summary>Cancels the task tracked under <paramref name="key"/> and waits for its end, or for <paramref name="timeout"/>.</summary>
@@ -294,14 +317,36 @@ public interface ITaskSupervisor : IAsyncDisposable
     Task<CancelResult> CancelAsync(string key, TimeSpan timeout, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Completes when every task tracked at the moment of the call has ended (tasks started later are not waited for),
-    /// like tokio-util's <c>TaskTracker::wait</c>. It never throws for a task's fault.
+    /// Completes when every task tracked at the moment of the call has ended (tasks started later, even by those tasks,
+    /// are not waited for: see <see cref="WhenQuiescentAsync"/> for that). It never throws for a task's fault.
     /// </summary>
     /// <param name="cancellationToken">Stops the wait.</param>
     /// <returns>A task that completes when those tasks have ended and their callbacks have run.</returns>
     /// <remarks>Called from inside a supervised task, it waits for that task too: only <paramref name="cancellationToken"/> can end that wait.</remarks>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
     Task WhenIdleAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Completes when the supervisor tracks no task at all: the tasks tracked at the call, the tasks they start, the
+    /// tasks those start, and any other task started meanwhile (tokio-util's <c>TaskTracker::wait</c>, aiojobs'
+    /// <c>wait_and_close</c>, without the close). For tests and batch jobs: "everything this caused has finished".
+    /// It never throws for a task's fault.
+    /// </summary>
+    /// <param name="cancellationToken">Stops the wait; a cancelled wait is detached at once and keeps nothing alive.</param>
+    /// <returns>
+    /// A task that completes at a moment when <see cref="Count"/> is zero, found by the end of the last task (no polling);
+    /// every task that ended before that moment has run its callbacks. Completes at once if nothing is tracked.
+    /// </returns>
+    /// <remarks>
+    /// <para>Unlike <see cref="WhenIdleAsync"/>, which waits only for the tasks tracked when it is called, this also waits
+    /// for work started later, so a steady stream of overlapping starts keeps it waiting: pass a token with a timeout, or
+    /// use <see cref="DrainAsync"/> to stop accepting work first. A task started after the moment it completes at is not
+    /// waited for; the supervisor keeps accepting work.</para>
+    /// <para>Called from inside a supervised task, it waits for that task too: only <paramref name="cancellationToken"/>
+    /// can end that wait.</para>
+    /// </remarks>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled first.</exception>
+    Task WhenQuiescentAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Shuts the supervisor down: stops accepting work, lets tasks finish for <see cref="TaskSupervisorOptions.DrainGracePeriod"/>,

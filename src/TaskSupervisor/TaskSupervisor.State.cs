@@ -10,7 +10,7 @@ public sealed partial class TaskSupervisor
     {
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "an unkeyed start");
-        return StartCore(new StatefulSupervisedTask<TState>(this, key: null, state, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        return StartCore(new StatefulSupervisedTask<TState>(this, key: null, state, work, options), KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
     }
 
     /// <inheritdoc />
@@ -18,6 +18,6 @@ public sealed partial class TaskSupervisor
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        return StartCore(new StatefulSupervisedTask<TState>(this, key, state, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        return StartCore(new StatefulSupervisedTask<TState>(this, key, state, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
     }
 }

@@ -32,6 +32,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     private readonly KeyTable _keys = new();
     private readonly TaskReporter _reporter;
     private readonly SupervisorDrain _drainer;
+    private readonly QuiescenceWaits _quiescence;
     private readonly long _epochTimestamp;
     private readonly DateTimeOffset _epochUtc;
 
@@ -89,6 +90,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         Metrics = SupervisorMetrics.For(meterFactory);
         _reporter = new TaskReporter(_logger, Metrics, Name, options.OnTaskEnded);
         _drainer = new SupervisorDrain(this, _registry, _reporter, _logger, drainGracePeriod);
+        _quiescence = new QuiescenceWaits(this);
     }
 
     /// <inheritdoc />
@@ -128,7 +130,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "an unkeyed start");
-        return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        return StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
     }
 
     /// <inheritdoc />
@@ -136,7 +138,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "an unkeyed start");
-        return (SupervisedTask<TResult>)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        return (SupervisedTask<TResult>)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
     }
 
     /// <inheritdoc />
@@ -148,7 +150,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        return StartCore(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        return StartCore(new SupervisedTask(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
     }
 
     /// <inheritdoc />
@@ -156,7 +158,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
-        SupervisedTask started = StartCore(new SupervisedTask<TResult>(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, Reservation.None)!;
+        SupervisedTask started = StartCore(new SupervisedTask<TResult>(this, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, Reservation.None, out _)!;
         return started as SupervisedTask<TResult>
             ?? throw new InvalidOperationException($"The task running under key '{key}' does not produce a {typeof(TResult).Name}; it cannot be returned as SupervisedTask<{typeof(TResult).Name}>.");
     }
@@ -169,33 +171,33 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <inheritdoc />
-    public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
+    public bool TryRun(Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "TryRun");
-        task = StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: false, Reservation.None);
+        task = StartCore(new SupervisedTask(this, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: false, Reservation.None, out refusal);
         return task is not null;
     }
 
     /// <inheritdoc />
-    public bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, TaskOptions? options = null)
+    public bool TryRun(string key, Func<CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null)
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask(this, key, work, options);
-        task = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
+        task = StartCore(created, KeyConflictBehavior.UseExisting, throwOnRefusal: false, Reservation.None, out refusal);
         return ReferenceEquals(task, created);
     }
 
     /// <inheritdoc />
-    public bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, TaskOptions? options = null)
+    public bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null)
     {
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "TryRun");
         var created = new SupervisedTask<TResult>(this, key, work, options);
-        SupervisedTask? result = StartCore(created, KeyConflictBehavior.UseExisting, throwIfFull: false, Reservation.None);
+        SupervisedTask? result = StartCore(created, KeyConflictBehavior.UseExisting, throwOnRefusal: false, Reservation.None, out refusal);
         task = result as SupervisedTask<TResult>;
         return ReferenceEquals(result, created);
     }
@@ -206,7 +208,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         Guard.NoConflictBehavior(options, "an unkeyed start");
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
-        return StartCore(CreateHoldingReservation(reservation, key: null, work, options), KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
+        return StartCore(CreateHoldingReservation(reservation, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
     }
 
     /// <inheritdoc />
@@ -215,7 +217,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         Guard.Key(key);
         ArgumentNullException.ThrowIfNull(work);
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
-        return StartCore(CreateHoldingReservation(reservation, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwIfFull: true, reservation)!;
+        return StartCore(CreateHoldingReservation(reservation, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
     }
 
     /// <inheritdoc />
@@ -377,11 +379,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         _reporter.IsReported(status, taskCallback);
 
     /// <summary>What forgetting a task left to announce once its handle shows the end.</summary>
-    internal readonly struct Forgotten(List<TaskRegistry.IdleWait>? idleWaits, bool lastAfterClose)
+    internal readonly struct Forgotten(List<TaskRegistry.IdleWait>? idleWaits, bool lastAfterClose, bool quiescent)
     {
         public List<TaskRegistry.IdleWait>? IdleWaits { get; } = idleWaits;
 
         public bool LastAfterClose { get; } = lastAfterClose;
+
+        /// <summary>The count reached zero with quiescence waits attached.</summary>
+        public bool Quiescent { get; } = quiescent;
     }
 
     /// <summary>
@@ -391,8 +396,11 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     internal Forgotten Forget(SupervisedTask task, SupervisedTaskStatus status)
     {
         List<TaskRegistry.IdleWait>? waits = _registry.Remove(task, status);
-        bool last = Interlocked.Add(ref _state.Value, -CountUnit) == ClosedBit;
-        return new Forgotten(waits, last);
+        long state = Interlocked.Add(ref _state.Value, -CountUnit);
+
+        // Read after the decrement (a full fence): a quiescence wait attached before it is seen here (see QuiescenceWaits).
+        bool quiescent = state < CountUnit && _quiescence.HasWaits;
+        return new Forgotten(waits, state == ClosedBit, quiescent);
     }
 
     /// <summary>Completes what waited for the forgotten task: idle waits, and the drain when it was the last task after the close.</summary>
@@ -404,6 +412,11 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             {
                 wait.Complete();
             }
+        }
+
+        if (forgotten.Quiescent)
+        {
+            _quiescence.CompleteIfQuiescent();
         }
 
         if (forgotten.LastAfterClose)
@@ -439,27 +452,41 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// Reserves room under the concurrency limit (unless <paramref name="reserved"/> already holds it), admits the task,
     /// resolves its key, and dispatches it.
     /// </summary>
-    /// <returns>The task to return to the caller (the key's holder with UseExisting), or <see langword="null"/> when the queue is full and <paramref name="throwIfFull"/> is false.</returns>
-    private SupervisedTask? StartCore(SupervisedTask task, KeyConflictBehavior behavior, bool throwIfFull, Reservation reserved)
+    /// <param name="task">The new task.</param>
+    /// <param name="behavior">What to do when its key is taken.</param>
+    /// <param name="throwOnRefusal">
+    /// Whether a full queue or a closed supervisor throws (<c>Run</c>, <c>RunAsync</c>) or is returned in
+    /// <paramref name="refusal"/> (<c>TryRun</c>).
+    /// </param>
+    /// <param name="reserved">The room a <c>RunAsync</c> has already reserved, or <see cref="Reservation.None"/>.</param>
+    /// <param name="refusal">Why the task was not started; <see cref="StartRefusal.KeyInUse"/> with UseExisting when the holder is returned.</param>
+    /// <returns>The task to return to the caller (the key's holder with UseExisting), or <see langword="null"/> when the start was refused without throwing.</returns>
+    private SupervisedTask? StartCore(SupervisedTask task, KeyConflictBehavior behavior, bool throwOnRefusal, Reservation reserved, out StartRefusal refusal)
     {
+        refusal = StartRefusal.None;
         Reservation reservation = reserved;
         if (Limiter is not null && reservation == Reservation.None)
         {
             reservation = Limiter.TryReserve();
             if (reservation == Reservation.None)
             {
-                return throwIfFull ? throw new SupervisorQueueFullException(Limiter.MaxPending) : null;
+                // A closed supervisor refuses for good, a full queue only for now: report the lasting reason.
+                if (IsClosed)
+                {
+                    refusal = StartRefusal.Closed;
+                    return throwOnRefusal ? throw ClosedException() : null;
+                }
+
+                refusal = StartRefusal.QueueFull;
+                return throwOnRefusal ? throw new SupervisorQueueFullException(Limiter.MaxPending) : null;
             }
         }
 
-        try
-        {
-            Admit(task);
-        }
-        catch (ObjectDisposedException)
+        if (!TryAdmit(task))
         {
             Limiter?.Unreserve(reservation);
-            throw;
+            refusal = StartRefusal.Closed;
+            return throwOnRefusal ? throw ClosedException() : null;
         }
 
         string? key = task.Key;
@@ -507,6 +534,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
                 case KeyConflictBehavior.UseExisting:
                     Limiter?.Unreserve(reservation);
                     task.EndUnstarted(admitted: true);
+                    refusal = StartRefusal.KeyInUse;
                     return current;
                 default:
                     Limiter?.Unreserve(reservation);
@@ -561,7 +589,8 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <summary>Tracks <paramref name="task"/> unless the supervisor is closed.</summary>
-    private void Admit(SupervisedTask task)
+    /// <returns><see langword="false"/> if the supervisor is closed: the task was ended unstarted and is not tracked.</returns>
+    private bool TryAdmit(SupervisedTask task)
     {
         // Registered before it is counted, so that a drain, which closes first and then snapshots the registry, sees
         // every task that was admitted before the close.
@@ -573,21 +602,20 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             {
                 _registry.Remove(task, status: null);
                 task.EndUnstarted(admitted: false);
-                throw ClosedException();
+                return false;
             }
 
             long seen = Interlocked.CompareExchange(ref _state.Value, state + CountUnit, state);
             if (seen == state)
             {
-                return;
+                return true;
             }
 
             state = seen;
         }
     }
 
-    private ObjectDisposedException ClosedException() =>
-        new(GetType().FullName, $"The task supervisor '{Name}' is draining or disposed and accepts no more work.");
+    private SupervisorClosedException ClosedException() => new(Name, IsDraining);
 
     private Func<CancellationToken, Task> WithScope(Func<IServiceProvider, CancellationToken, Task> work)
     {

@@ -11,7 +11,7 @@ public sealed class BadInputTests
         s.Invoking(x => x.Run((Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
         s.Invoking(x => x.Run((Func<CancellationToken, Task<int>>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
         s.Invoking(x => x.Run("k", (Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
-        s.Invoking(x => x.TryRun("k", null!, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun("k", null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
         s.Count.Should().Be(0);
     }
 

@@ -144,16 +144,66 @@ public sealed class DrainTests
     }
 
     [Fact]
-    public async Task Run_AfterDrainBegan_ThrowsObjectDisposedException()
+    public async Task Run_AfterDisposal_ThrowsSupervisorClosedException_NotDraining_NamingTheSupervisor()
     {
         await using var harness = new Harness();
         await harness.Supervisor.DisposeAsync();
 
-        harness.Supervisor.Invoking(s => s.Run(_ => Task.CompletedTask)).Should().Throw<ObjectDisposedException>();
-        harness.Supervisor.Invoking(s => s.Run("k", _ => Task.CompletedTask)).Should().Throw<ObjectDisposedException>();
-        harness.Supervisor.Invoking(s => s.TryRun("k", _ => Task.CompletedTask, out _)).Should().Throw<ObjectDisposedException>();
+        foreach (Action start in new Action[]
+        {
+            () => harness.Supervisor.Run(_ => Task.CompletedTask),
+            () => harness.Supervisor.Run("k", _ => Task.CompletedTask),
+            () => harness.Supervisor.Run(_ => Task.FromResult(1)),
+            () => harness.Supervisor.Run(0, static (_, _) => Task.CompletedTask),
+        })
+        {
+            SupervisorClosedException ex = start.Should().Throw<SupervisorClosedException>().Which;
+            ex.IsDraining.Should().BeFalse("the drain has ended");
+            ex.SupervisorName.Should().Be(harness.Supervisor.Name);
+            ex.Message.Should().Contain($"'{harness.Supervisor.Name}' has been drained or disposed");
+            ex.Should().BeAssignableTo<ObjectDisposedException>("catch (ObjectDisposedException) written for a disposed supervisor keeps working");
+        }
+
+        await harness.Supervisor.Awaiting(s => s.RunAsync(_ => Task.CompletedTask).AsTask()).Should().ThrowAsync<SupervisorClosedException>();
+        await harness.Supervisor.Awaiting(s => s.RunAsync("k", _ => Task.CompletedTask).AsTask()).Should().ThrowAsync<SupervisorClosedException>();
         harness.Supervisor.Count.Should().Be(0);
         harness.Supervisor.TryGetTask("k", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task TryRun_AfterDisposal_ReturnsFalse_WithClosed_AndStartsNothing()
+    {
+        await using var harness = new Harness();
+        await harness.Supervisor.DisposeAsync();
+        bool ran = false;
+
+        harness.Supervisor.TryRun(_ => { ran = true; return Task.CompletedTask; }, out SupervisedTask? unkeyed, out StartRefusal r1).Should().BeFalse();
+        harness.Supervisor.TryRun("k", _ => { ran = true; return Task.CompletedTask; }, out SupervisedTask? keyed, out StartRefusal r2).Should().BeFalse();
+        harness.Supervisor.TryRun("k", _ => { ran = true; return Task.FromResult(1); }, out SupervisedTask<int>? typed, out StartRefusal r3).Should().BeFalse();
+
+        (unkeyed, keyed, typed).Should().Be((null, null, null));
+        new[] { r1, r2, r3 }.Should().AllBeEquivalentTo(StartRefusal.Closed);
+        ran.Should().BeFalse();
+        harness.Supervisor.Count.Should().Be(0);
+        harness.Supervisor.TryGetTask("k", out _).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task TryRun_ClosedWithAFullQueue_ReportsClosed_TheLastingReason()
+    {
+        await using var harness = new Harness(o => { o.MaxConcurrency = 1; o.MaxPending = 0; });
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        harness.Supervisor.Run(_ => { running.SetResult(); return release.Task; }); // holds the only run slot, and ignores its token
+        await running.Task.Within(); // a drain that begins before a task runs cancels it unstarted, and would end at once
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync(Timeout.InfiniteTimeSpan);
+
+        harness.Supervisor.TryRun(_ => Task.CompletedTask, out _, out StartRefusal refusal).Should().BeFalse();
+        harness.Supervisor.Invoking(s => s.Run(_ => Task.CompletedTask)).Should().Throw<SupervisorClosedException>().Which.IsDraining.Should().BeTrue();
+
+        refusal.Should().Be(StartRefusal.Closed);
+        release.SetResult();
+        await drain.Within();
     }
 
     [Fact]

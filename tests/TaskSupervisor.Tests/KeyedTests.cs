@@ -32,16 +32,30 @@ public sealed class KeyedTests
     }
 
     [Fact]
-    public async Task TryRun_KeyTaken_ReturnsFalse_AndTheTaskThatHoldsTheKey()
+    public async Task TryRun_KeyTaken_ReturnsFalse_KeyInUse_AndTheTaskThatHoldsTheKey()
     {
         await using var harness = new Harness();
         SupervisedTask holder = harness.Supervisor.Run("k", UntilCancelled());
 
-        bool started = harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out SupervisedTask? task);
+        bool started = harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out SupervisedTask? task, out StartRefusal refusal);
 
         started.Should().BeFalse();
+        refusal.Should().Be(StartRefusal.KeyInUse);
         task.Should().BeSameAs(holder);
         harness.Supervisor.Count.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task TypedTryRun_KeyHeldByTaskOfAnotherResultType_ReturnsFalse_KeyInUse_WithoutAHandle()
+    {
+        await using var harness = new Harness();
+        harness.Supervisor.Run("k", UntilCancelled());
+
+        bool started = harness.Supervisor.TryRun("k", _ => Task.FromResult(7), out SupervisedTask<int>? task, out StartRefusal refusal);
+
+        started.Should().BeFalse();
+        refusal.Should().Be(StartRefusal.KeyInUse, "the reason does not depend on the holder's type");
+        task.Should().BeNull("the holder produces no int");
     }
 
     [Fact]
@@ -49,9 +63,10 @@ public sealed class KeyedTests
     {
         await using var harness = new Harness();
 
-        bool started = harness.Supervisor.TryRun("k", _ => Task.FromResult(7), out SupervisedTask<int>? task);
+        bool started = harness.Supervisor.TryRun("k", _ => Task.FromResult(7), out SupervisedTask<int>? task, out StartRefusal refusal);
 
         started.Should().BeTrue();
+        refusal.Should().Be(StartRefusal.None);
         (await task!.Task.Within()).Should().Be(7);
     }
 
@@ -104,11 +119,24 @@ public sealed class KeyedTests
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var replace = new TaskOptions { IfKeyRunning = KeyConflictBehavior.Replace };
         int ran = 0;
-        SupervisedTask a = harness.Supervisor.Run("k", UntilCancelled(started));
+        var cReplacedB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask a = harness.Supervisor.Run("k", async ct =>
+        {
+            started.SetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                await cReplacedB.Task; // A ends only once C has replaced B, so B is still waiting for A then
+            }
+        });
         await started.Task.Within();
 
         SupervisedTask b = harness.Supervisor.Run("k", _ => { Interlocked.Increment(ref ran); return Task.CompletedTask; }, replace);
         SupervisedTask c = harness.Supervisor.Run("k", _ => Task.CompletedTask, replace);
+        cReplacedB.SetResult();
         await c.Task.Within();
 
         a.Status.Should().Be(SupervisedTaskStatus.Canceled);
@@ -197,6 +225,6 @@ public sealed class KeyedTests
         harness.Supervisor.Run("Key", UntilCancelled());
 
         harness.Supervisor.TryGetTask("key", out _).Should().BeFalse();
-        harness.Supervisor.TryRun("key", UntilCancelled(), out _).Should().BeTrue();
+        harness.Supervisor.TryRun("key", UntilCancelled(), out _, out _).Should().BeTrue();
     }
 }

@@ -189,7 +189,7 @@ public sealed class StressTests(ITestOutputHelper output)
                             break;
                         case 4:
                             // TryRun rejects a conflict behaviour (it decides conflicts itself): the unkeyed options have none.
-                            supervisor.TryRun(key, work, out SupervisedTask? started, unkeyed);
+                            supervisor.TryRun(key, work, out SupervisedTask? started, out _, unkeyed);
                             Track(started, kind);
                             break;
                         case 5:
@@ -203,7 +203,7 @@ public sealed class StressTests(ITestOutputHelper output)
                             waits.Add(supervisor.CancelAsync(key, Timeout.InfiniteTimeSpan));
                             break;
                         case 7:
-                            if (supervisor.TryRun(work, out SupervisedTask? tried, unkeyed))
+                            if (supervisor.TryRun(work, out SupervisedTask? tried, out _, unkeyed))
                             {
                                 Track(tried, kind);
                             }

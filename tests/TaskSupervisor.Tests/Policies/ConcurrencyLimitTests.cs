@@ -48,9 +48,11 @@ public sealed class ConcurrencyLimitTests
         SupervisedTask queued = harness.Supervisor.Run(_ => Task.CompletedTask);
 
         harness.Supervisor.Invoking(s => s.Run(_ => Task.CompletedTask)).Should().Throw<SupervisorQueueFullException>().Which.MaxPending.Should().Be(1);
-        harness.Supervisor.TryRun(_ => Task.CompletedTask, out SupervisedTask? refused).Should().BeFalse();
+        harness.Supervisor.TryRun(_ => Task.CompletedTask, out SupervisedTask? refused, out StartRefusal why).Should().BeFalse();
         refused.Should().BeNull();
-        harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out _).Should().BeFalse();
+        why.Should().Be(StartRefusal.QueueFull);
+        harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out SupervisedTask? keyed, out StartRefusal keyedWhy).Should().BeFalse();
+        (keyed, keyedWhy).Should().Be((null, StartRefusal.QueueFull));
         ValueTask<SupervisedTask> waiting = harness.Supervisor.RunAsync(_ => Task.CompletedTask);
         waiting.IsCompleted.Should().BeFalse();
         harness.Supervisor.Count.Should().Be(2, "refused starts are not tracked");
@@ -165,7 +167,7 @@ public sealed class ConcurrencyLimitTests
                 };
                 SupervisedTask task = i % 3 == 0
                     ? await harness.Supervisor.RunAsync(work)
-                    : harness.Supervisor.TryRun(work, out SupervisedTask? s) ? s : await harness.Supervisor.RunAsync(work);
+                    : harness.Supervisor.TryRun(work, out SupervisedTask? s, out _) ? s : await harness.Supervisor.RunAsync(work);
                 Interlocked.Increment(ref started);
                 if (i % 7 == 0)
                 {

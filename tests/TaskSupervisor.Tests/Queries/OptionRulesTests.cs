@@ -14,7 +14,7 @@ public sealed class OptionRulesTests
         s.Invoking(x => x.Run(_ => Task.CompletedTask, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options").WithMessage("*IfKeyRunning*");
         s.Invoking(x => x.Run(_ => Task.FromResult(1), s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
         s.Invoking(x => x.Run(1, static (_, _) => Task.CompletedTask, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
-        s.Invoking(x => x.TryRun(_ => Task.CompletedTask, out _, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
+        s.Invoking(x => x.TryRun(_ => Task.CompletedTask, out _, out _, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
         await s.Awaiting(x => x.RunAsync(_ => Task.CompletedTask, s_replace)).Should().ThrowAsync<ArgumentException>().WithParameterName("options");
         s.Count.Should().Be(0);
     }
@@ -24,8 +24,8 @@ public sealed class OptionRulesTests
     {
         await using var harness = new Harness();
 
-        harness.Supervisor.Invoking(x => x.TryRun("k", _ => Task.CompletedTask, out _, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
-        harness.Supervisor.Invoking(x => x.TryRun("k", _ => Task.FromResult(1), out _, new TaskOptions { IfKeyRunning = KeyConflictBehavior.UseExisting }))
+        harness.Supervisor.Invoking(x => x.TryRun("k", _ => Task.CompletedTask, out _, out _, s_replace)).Should().Throw<ArgumentException>().WithParameterName("options");
+        harness.Supervisor.Invoking(x => x.TryRun("k", _ => Task.FromResult(1), out _, out _, new TaskOptions { IfKeyRunning = KeyConflictBehavior.UseExisting }))
             .Should().Throw<ArgumentException>();
     }
 
@@ -36,7 +36,7 @@ public sealed class OptionRulesTests
         var named = new TaskOptions { Name = "x" };
 
         harness.Supervisor.Run(_ => Task.CompletedTask, named).Should().NotBeNull();
-        harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out _, named).Should().BeTrue();
+        harness.Supervisor.TryRun("k", _ => Task.CompletedTask, out _, out _, named).Should().BeTrue();
         await harness.Supervisor.WhenIdleAsync().Within();
     }
 

@@ -174,10 +174,11 @@ public sealed class FaultInjectionTests
     // --- Work started from inside supervised tasks while the supervisor drains -------------------------------------
 
     [Fact]
-    public async Task StartFromATasksCleanup_WhileDraining_ThrowsObjectDisposedException_AndStartsNothing()
+    public async Task StartFromATasksCleanup_WhileDraining_RunThrowsSupervisorClosed_TryRunReturnsClosed_AndStartsNothing()
     {
         await using var harness = new Harness();
         var refusals = new List<Exception>();
+        var tries = new List<(bool Started, SupervisedTask? Task, StartRefusal Refusal)>();
         bool followUpRan = false;
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         harness.Supervisor.Run(async ct =>
@@ -189,26 +190,26 @@ public sealed class FaultInjectionTests
             }
             catch (OperationCanceledException)
             {
-                foreach (Func<SupervisedTask?> start in new Func<SupervisedTask?>[]
+                foreach (Action start in new Action[]
                 {
                     () => harness.Supervisor.Run(_ => { followUpRan = true; return Task.CompletedTask; }),
                     () => harness.Supervisor.Run("follow-up", _ => { followUpRan = true; return Task.CompletedTask; }),
-                    () => harness.Supervisor.TryRun(_ => { followUpRan = true; return Task.CompletedTask; }, out SupervisedTask? t) ? t : null,
                 })
                 {
                     try
                     {
                         start();
                     }
-                    catch (ObjectDisposedException ex)
+                    catch (ObjectDisposedException ex) // the catch written before SupervisorClosedException existed still works
                     {
-                        lock (refusals)
-                        {
-                            refusals.Add(ex);
-                        }
+                        refusals.Add(ex);
                     }
                 }
 
+                bool unkeyed = harness.Supervisor.TryRun(_ => { followUpRan = true; return Task.CompletedTask; }, out SupervisedTask? t1, out StartRefusal r1);
+                tries.Add((unkeyed, t1, r1));
+                bool keyed = harness.Supervisor.TryRun("follow-up", _ => { followUpRan = true; return Task.CompletedTask; }, out SupervisedTask? t2, out StartRefusal r2);
+                tries.Add((keyed, t2, r2));
                 throw;
             }
         });
@@ -217,14 +218,21 @@ public sealed class FaultInjectionTests
         DrainReport report = await harness.Supervisor.DrainAsync().Within();
 
         report.IsComplete.Should().BeTrue();
-        refusals.Should().HaveCount(3).And.AllBeOfType<ObjectDisposedException>();
+        refusals.Should().HaveCount(2).And.AllBeOfType<SupervisorClosedException>();
+        refusals.Cast<SupervisorClosedException>().Should().AllSatisfy(ex =>
+        {
+            ex.IsDraining.Should().BeTrue("the drain was in progress");
+            ex.SupervisorName.Should().Be(harness.Supervisor.Name);
+            ex.Message.Should().Contain($"'{harness.Supervisor.Name}' is draining");
+        });
+        tries.Should().Equal((false, null, StartRefusal.Closed), (false, null, StartRefusal.Closed));
         followUpRan.Should().BeFalse();
         harness.Supervisor.Count.Should().Be(0);
         harness.Supervisor.TryGetTask("follow-up", out _).Should().BeFalse();
     }
 
     [Fact]
-    public async Task StartFromATasksCleanup_WhileDraining_Uncaught_EndsThatTaskAsFaultedWithObjectDisposedException()
+    public async Task StartFromATasksCleanup_WhileDraining_Uncaught_EndsThatTaskAsFaultedWithSupervisorClosedException()
     {
         await using var harness = new Harness();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -246,12 +254,12 @@ public sealed class FaultInjectionTests
 
         report.IsComplete.Should().BeTrue();
         task.Status.Should().Be(SupervisedTaskStatus.Faulted);
-        task.Exception.Should().BeOfType<ObjectDisposedException>();
+        task.Exception.Should().BeOfType<SupervisorClosedException>();
         harness.LogsWithEvent("TaskFaulted").Should().ContainSingle().Which.State("TaskKey").Should().Be("parent");
     }
 
     [Fact]
-    public async Task RunAsync_WaitingForRoom_WhenTheDrainBegins_ThrowsObjectDisposedException_AndStartsNothing()
+    public async Task RunAsync_WaitingForRoom_WhenTheDrainBegins_ThrowsSupervisorClosedException_AndStartsNothing()
     {
         await using var harness = new Harness(o => { o.MaxConcurrency = 1; o.MaxPending = 1; });
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -264,7 +272,7 @@ public sealed class FaultInjectionTests
         waiting.IsCompleted.Should().BeFalse();
         DrainReport report = await harness.Supervisor.DrainAsync().Within();
 
-        await waiting.Awaiting(t => t.Within()).Should().ThrowAsync<ObjectDisposedException>();
+        (await waiting.Awaiting(t => t.Within()).Should().ThrowAsync<SupervisorClosedException>()).Which.SupervisorName.Should().Be(harness.Supervisor.Name);
         report.IsComplete.Should().BeTrue();
         ran.Should().BeFalse();
         harness.Supervisor.Count.Should().Be(0);
@@ -290,7 +298,7 @@ public sealed class FaultInjectionTests
     }
 
     [Fact]
-    public async Task RunAsync_MaxPendingZero_WaitingWhenTheDrainBegins_ThrowsObjectDisposedException()
+    public async Task RunAsync_MaxPendingZero_WaitingWhenTheDrainBegins_ThrowsSupervisorClosedException()
     {
         await using var harness = new Harness(o => { o.MaxConcurrency = 1; o.MaxPending = 0; });
         harness.Supervisor.Run(ct => Task.Delay(Timeout.Infinite, ct));
@@ -298,7 +306,7 @@ public sealed class FaultInjectionTests
         Task<SupervisedTask> waiting = harness.Supervisor.RunAsync(_ => Task.CompletedTask).AsTask();
         (await harness.Supervisor.DrainAsync().Within()).IsComplete.Should().BeTrue();
 
-        await waiting.Awaiting(t => t.WaitAsync(TimeSpan.FromSeconds(5))).Should().ThrowAsync<ObjectDisposedException>();
+        await waiting.Awaiting(t => t.WaitAsync(TimeSpan.FromSeconds(5))).Should().ThrowAsync<SupervisorClosedException>();
     }
 
     // --- Dispose from several threads, and from inside a supervised task -------------------------------------------

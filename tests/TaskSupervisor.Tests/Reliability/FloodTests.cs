@@ -42,7 +42,7 @@ public sealed class FloodTests(ITestOutputHelper output)
                         Interlocked.Increment(ref refusedByRun);
                     }
                 }
-                else if (harness.Supervisor.TryRun(work, out _, options))
+                else if (harness.Supervisor.TryRun(work, out _, out _, options))
                 {
                     Interlocked.Increment(ref accepted);
                 }
