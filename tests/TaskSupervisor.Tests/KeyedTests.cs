@@ -119,11 +119,24 @@ public sealed class KeyedTests
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var replace = new TaskOptions { IfKeyRunning = KeyConflictBehavior.Replace };
         int ran = 0;
-        SupervisedTask a = harness.Supervisor.Run("k", UntilCancelled(started));
+        var cReplacedB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask a = harness.Supervisor.Run("k", async ct =>
+        {
+            started.SetResult();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                await cReplacedB.Task; // A ends only once C has replaced B, so B is still waiting for A then
+            }
+        });
         await started.Task.Within();
 
         SupervisedTask b = harness.Supervisor.Run("k", _ => { Interlocked.Increment(ref ran); return Task.CompletedTask; }, replace);
         SupervisedTask c = harness.Supervisor.Run("k", _ => Task.CompletedTask, replace);
+        cReplacedB.SetResult();
         await c.Task.Within();
 
         a.Status.Should().Be(SupervisedTaskStatus.Canceled);
