@@ -203,6 +203,26 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <inheritdoc />
+    public bool TryRun<TResult>(Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
+        task = (SupervisedTask<TResult>?)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: false, Reservation.None, out refusal);
+        return task is not null;
+    }
+
+    /// <inheritdoc />
+    public bool TryRun(Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null) =>
+        TryRun(WithScope(work), out task, out refusal, options);
+
+    /// <inheritdoc />
+    public bool TryRun(string key, Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        return TryRun(key, WithScope(work), out task, out refusal, options);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -218,6 +238,59 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
         return StartCore(CreateHoldingReservation(reservation, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        SupervisedTask<TResult> created;
+        try
+        {
+            created = new SupervisedTask<TResult>(this, key: null, work, options);
+        }
+        catch (ArgumentException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+
+        return (SupervisedTask<TResult>)StartCore(created, KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        SupervisedTask<TResult> created;
+        try
+        {
+            created = new SupervisedTask<TResult>(this, key, work, options);
+        }
+        catch (ArgumentException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+
+        SupervisedTask started = StartCore(created, options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+        return started as SupervisedTask<TResult>
+            ?? throw new InvalidOperationException($"The task running under key '{key}' does not produce a {typeof(TResult).Name}; it cannot be returned as SupervisedTask<{typeof(TResult).Name}>.");
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SupervisedTask> RunAsync(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default) =>
+        RunAsync(WithScope(work), options, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<SupervisedTask> RunAsync(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.Key(key);
+        return RunAsync(key, WithScope(work), options, cancellationToken);
     }
 
     /// <inheritdoc />
