@@ -33,6 +33,12 @@ namespace TaskSupervision.Hangfire;
 /// <see cref="DurableWorkContext.Current"/> to learn which delivery it is, and should be idempotent.</para>
 /// <para><b>Keys.</b> A key is unique across every process that shares the storage: a start takes the storage's
 /// distributed lock on the key, and follows <see cref="TaskOptions.IfKeyRunning"/> if a live job holds it.</para>
+/// <para><b>Storage failures.</b> The delete after a completion and a hand-off are each tried up to five times, with a
+/// backoff of 0.2 s doubling on the supervisor's clock; one that still fails is logged, and its job runs again when its
+/// lease runs out. A hand-off is made off the supervisor's task-end path, by a few workers of this object, so that a slow
+/// storage never delays a task's end or a drain; disposal waits for the hand-offs still queued. The delete after a
+/// completion is made by the work's own supervised task before it ends: a slow storage then holds the run slot, which
+/// keeps the number of completed but unrecorded jobs (those a crash runs twice) at most the supervisor's concurrency.</para>
 /// <para>Every member is thread-safe. Hangfire's storage interface is synchronous: a start makes its storage calls on
 /// the calling thread.</para>
 /// </remarks>
@@ -51,6 +57,8 @@ public sealed class DurableWork : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<string, DurableEntry> _entries = new(StringComparer.Ordinal);
     private readonly ITimer _renewal;
+    private readonly SettlementQueue _settlements;
+    private readonly TimeSpan _settlementDrainTimeout;
     private int _renewing;
     private volatile bool _keyRecordsExpire = true;
     private int _disposed;
@@ -72,7 +80,13 @@ public sealed class DurableWork : IAsyncDisposable
         _isService = isService;
         _options = options;
         _logger = logger ?? NullLogger.Instance;
-        _time = timeProvider ?? TimeProvider.System;
+
+        // The supervisor's clock drives the leases and the retries of the storage changes, as it drives the work's own
+        // timeouts and restarts.
+        var concrete = supervisor as TaskSupervisor;
+        _time = concrete?.TimeProvider ?? timeProvider ?? TimeProvider.System;
+        _settlementDrainTimeout = concrete?.ShutdownTimeout ?? DurableWorkConstants.DefaultSettlementDrainTimeout;
+        _settlements = new SettlementQueue(Settle, GaveUp, _time, _logger);
         _renewal = _time.CreateTimer(static state => ((DurableWork)state!).RenewLeases(), this, options.LeaseRenewalInterval, options.LeaseRenewalInterval);
     }
 
@@ -159,8 +173,14 @@ public sealed class DurableWork : IAsyncDisposable
     /// Stops renewing leases and hands off to Hangfire the durable work still tracked here. Work that is still running
     /// first gets the supervisor's drain (a second drain waits for the same one); what is still running after it (a
     /// straggler that ignores its token) is enqueued at once, so a Hangfire server may run it while it still runs here.
+    /// Then it waits for the hand-offs and deletes still queued, up to the supervisor's
+    /// <see cref="TaskSupervisor.ShutdownTimeout"/> (30 seconds for another <see cref="ITaskSupervisor"/>).
     /// </summary>
-    /// <returns>A task that completes when every tracked work item has been completed or handed off.</returns>
+    /// <returns>
+    /// A task that completes when every tracked work item has been completed or handed off, each storage change made or
+    /// failed for good (and logged); or, at that timeout, with the count of unfinished ones logged: those jobs run when
+    /// their leases run out.
+    /// </returns>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
@@ -181,8 +201,14 @@ public sealed class DurableWork : IAsyncDisposable
             if (entry.TrySettle())
             {
                 _entries.TryRemove(entry.JobId, out _);
-                HandOff(entry, "still running in process when the application stopped (a straggler)");
+                _settlements.Enqueue(new Settlement(entry, SettlementKind.HandOff, "still running in process when the application stopped (a straggler)"));
             }
+        }
+
+        int unfinished = await _settlements.CompleteAsync(_settlementDrainTimeout).ConfigureAwait(false);
+        if (unfinished != 0)
+        {
+            Log.SettlementsUnfinished(_logger, unfinished, _settlementDrainTimeout.TotalMilliseconds);
         }
     }
 
@@ -254,11 +280,12 @@ public sealed class DurableWork : IAsyncDisposable
         }
         catch
         {
-            // Not started here (a draining supervisor, a non-durable task holding the key): the start fails as a whole.
+            // Not started here (a draining supervisor, a non-durable task holding the key): the start fails as a whole,
+            // and its stored job is deleted in the background, with retries.
             if (entry.TrySettle())
             {
                 _entries.TryRemove(entry.JobId, out _);
-                DeleteStoredJob(entry, "The in-process start failed");
+                _settlements.Enqueue(new Settlement(entry, SettlementKind.Delete, "The in-process start failed"));
             }
 
             throw;
@@ -272,12 +299,14 @@ public sealed class DurableWork : IAsyncDisposable
         await DurableCallRunner.RunAsync(entry.Call, _scopes, cancellationToken).ConfigureAwait(false);
 
         // The completion is recorded before the supervised task ends, inside its run slot: when the task has completed,
-        // no server will run the work again, and at most MaxConcurrency works can be done but not yet recorded (the
-        // only ones a crash makes run twice although they finished).
+        // no server will run the work again (unless every attempt failed, which is logged), and at most MaxConcurrency
+        // works can be done but not yet recorded (the only ones a crash makes run twice although they finished). The
+        // retries wait asynchronously, and the work's token does not cut them short: the work is done, and a drain
+        // that cancels it still wants its completion recorded rather than run again.
         if (entry.TrySettle())
         {
             _entries.TryRemove(entry.JobId, out _);
-            DeleteStoredJob(entry, "Completed in process");
+            await _settlements.RunAsync(new Settlement(entry, SettlementKind.Delete, "Completed in process")).ConfigureAwait(false);
         }
     }
 
@@ -291,19 +320,21 @@ public sealed class DurableWork : IAsyncDisposable
                 return;
             }
 
+            // A supervisor callback: the storage change is queued, never made here, so that a slow storage does not hold
+            // the task's end (its run slot, its awaiters, a drain).
             _entries.TryRemove(entry.JobId, out _);
             switch (arguments.Status)
             {
                 case SupervisedTaskStatus.RanToCompletion:
-                    DeleteStoredJob(entry, "Completed in process");
+                    _settlements.Enqueue(new Settlement(entry, SettlementKind.Delete, "Completed in process"));
                     break;
                 case SupervisedTaskStatus.Canceled when entry.Replaced:
                     break;
                 case SupervisedTaskStatus.Canceled:
-                    HandOff(entry, "Canceled in process (the supervisor drained, or the task was canceled)");
+                    _settlements.Enqueue(new Settlement(entry, SettlementKind.HandOff, "Canceled in process (the supervisor drained, or the task was canceled)"));
                     break;
                 default:
-                    HandOff(entry, $"Failed in process after {entry.Deliveries} delivery(ies): {arguments.Exception?.GetType().Name}: {arguments.Exception?.Message}");
+                    _settlements.Enqueue(new Settlement(entry, SettlementKind.HandOff, $"Failed in process after {entry.Deliveries} delivery(ies): {arguments.Exception?.GetType().Name}: {arguments.Exception?.Message}"));
                     break;
             }
         }
@@ -313,29 +344,54 @@ public sealed class DurableWork : IAsyncDisposable
         }
     }
 
+    /// <summary>One attempt at a settlement's storage change; it throws when the storage fails (the queue retries).</summary>
+    private void Settle(Settlement settlement)
+    {
+        if (settlement.Kind == SettlementKind.HandOff)
+        {
+            HandOff(settlement.Entry, settlement.Reason);
+        }
+        else
+        {
+            DeleteStoredJob(settlement.Entry, settlement.Reason);
+        }
+    }
+
+    private void GaveUp(Settlement settlement, Exception exception)
+    {
+        if (settlement.Kind == SettlementKind.HandOff)
+        {
+            Log.HandOffFailed(_logger, exception, settlement.Entry.Key, settlement.Entry.JobId);
+        }
+        else
+        {
+            Log.CompletionNotRecorded(_logger, exception, settlement.Entry.Key, settlement.Entry.JobId);
+        }
+    }
+
     private void DeleteStoredJob(DurableEntry entry, string reason)
     {
-        try
+        // Scheduled while the lease holds; Enqueued if it ran out and no server has taken it yet. Either way no server
+        // runs it now. A job a server is already processing is left to finish there.
+        bool deleted = _client.ChangeState(entry.JobId, new DeletedState { Reason = reason }, ScheduledState.StateName)
+            || _client.ChangeState(entry.JobId, new DeletedState { Reason = reason }, EnqueuedState.StateName);
+        if (!deleted)
         {
-            // Scheduled while the lease holds; Enqueued if it ran out and no server has taken it yet. Either way no server
-            // runs it now. A job a server is already processing is left to finish there.
-            bool deleted = _client.ChangeState(entry.JobId, new DeletedState { Reason = reason }, ScheduledState.StateName)
-                || _client.ChangeState(entry.JobId, new DeletedState { Reason = reason }, EnqueuedState.StateName);
-            if (!deleted)
+            using IStorageConnection connection = _storage.GetConnection();
+            string? state = connection.GetStateData(entry.JobId)?.Name;
+
+            // Deleted already: an earlier attempt was committed although its caller saw a failure (a connection lost
+            // after the commit). What is left is the key record.
+            if (!string.Equals(state, DeletedState.StateName, StringComparison.OrdinalIgnoreCase))
             {
-                using IStorageConnection connection = _storage.GetConnection();
-                Log.AlreadyTaken(_logger, entry.Key, entry.JobId, connection.GetStateData(entry.JobId)?.Name);
+                Log.AlreadyTaken(_logger, entry.Key, entry.JobId, state);
                 return;
             }
-
-            if (!_keyRecordsExpire)
-            {
-                ReleaseKey(entry);
-            }
         }
-        catch (Exception exception)
+
+        if (!_keyRecordsExpire)
         {
-            Log.CompletionNotRecorded(_logger, exception, entry.Key, entry.JobId);
+            ReleaseKey(entry);
         }
     }
 
@@ -385,22 +441,15 @@ public sealed class DurableWork : IAsyncDisposable
 
     private void HandOff(DurableEntry entry, string reason)
     {
-        try
+        using (IStorageConnection connection = _storage.GetConnection())
         {
-            using (IStorageConnection connection = _storage.GetConnection())
-            {
-                connection.SetJobParameter(entry.JobId, DurableWorkConstants.DeliveriesParameter, SerializationHelper.Serialize(entry.Deliveries));
-            }
-
-            // Only from Scheduled: if the lease already ran out, the job is in Hangfire's hands.
-            if (_client.ChangeState(entry.JobId, new EnqueuedState(_options.Queue) { Reason = "Handed off by TaskSupervisor: " + reason }, ScheduledState.StateName))
-            {
-                Log.HandedOff(_logger, entry.Key, entry.JobId, entry.Deliveries, reason);
-            }
+            connection.SetJobParameter(entry.JobId, DurableWorkConstants.DeliveriesParameter, SerializationHelper.Serialize(entry.Deliveries));
         }
-        catch (Exception exception)
+
+        // Only from Scheduled: if the lease already ran out (or an earlier attempt got through), the job is in Hangfire's hands.
+        if (_client.ChangeState(entry.JobId, new EnqueuedState(_options.Queue) { Reason = "Handed off by TaskSupervisor: " + reason }, ScheduledState.StateName))
         {
-            Log.HandOffFailed(_logger, exception, entry.Key, entry.JobId);
+            Log.HandedOff(_logger, entry.Key, entry.JobId, entry.Deliveries, reason);
         }
     }
 

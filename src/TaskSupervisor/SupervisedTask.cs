@@ -37,12 +37,13 @@ public class SupervisedTask
     // The work delegate until the task ends, then null: a finished handle keeps neither the closure nor the result alive.
     private object? _work;
 
-    // The work's Task while an attempt awaits it.
-    private Task? _running;
+    // The work's Task while an attempt awaits it; once the task has ended Faulted or TimedOut, its exception. The two
+    // never overlap (the last attempt's Task is let go before the end is published), and one field keeps the handle
+    // at the size it had before the work item moved to TaskCancellation.
+    private object? _runningOrException;
 
     // The TaskCompletionSource behind Task, created on first use so that nobody pays for it who never asks.
     private object? _completion;
-    private Exception? _exception;
     private int _status;
 
     internal SupervisedTask(TaskSupervisor owner, string? key, Delegate work, TaskOptions? options)
@@ -103,7 +104,7 @@ public class SupervisedTask
     public SupervisedTaskStatus Status => (SupervisedTaskStatus)(Volatile.Read(ref _status) & ~EndingBit);
 
     /// <summary>The exception of a faulted task (already logged and reported); otherwise <see langword="null"/>.</summary>
-    public Exception? Exception => Status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut ? _exception : null;
+    public Exception? Exception => Status is SupervisedTaskStatus.Faulted or SupervisedTaskStatus.TimedOut ? Volatile.Read(ref _runningOrException) as Exception : null;
 
     /// <summary>How many times the task has been restarted by its <see cref="RestartPolicy"/>.</summary>
     public int RestartCount => _extras is null ? 0 : Volatile.Read(ref _extras.RestartCount);
@@ -347,6 +348,27 @@ public class SupervisedTask
     }
 
     /// <summary>
+    /// Cancels the task on the calling thread, running its token's callbacks there: for the drain's workers, which run
+    /// on the thread pool already. An exception a callback throws is reported, never thrown.
+    /// </summary>
+    internal void CancelInline()
+    {
+        if (IsEnded || _cancellation.IsCancellationRequested)
+        {
+            return;
+        }
+
+        try
+        {
+            _cancellation.Cancel();
+        }
+        catch (AggregateException ex)
+        {
+            OnCancellationCallbacksFaulted(ex);
+        }
+    }
+
+    /// <summary>
     /// Ends a task that will never run because its key was taken (<paramref name="admitted"/>: it was counted) or the
     /// supervisor was closed (it was not). No logs, no callbacks: its handle never reached the user.
     /// </summary>
@@ -428,7 +450,7 @@ public class SupervisedTask
             return;
         }
 
-        _running = running;
+        _runningOrException = running;
         running.ConfigureAwait(false).GetAwaiter().UnsafeOnCompleted(OnWorkEnded);
     }
 
@@ -437,8 +459,12 @@ public class SupervisedTask
         // A continuation on the thread pool: nothing may escape it.
         try
         {
-            Task running = _running!;
-            _running = null;
+            if (_runningOrException is not Task running)
+            {
+                return; // the task already ended through the last-resort net, which published its exception here
+            }
+
+            _runningOrException = null;
             OnWorkEnded(running);
         }
         catch (Exception ex)
@@ -680,7 +706,7 @@ public class SupervisedTask
     /// </summary>
     private void Publish(SupervisedTaskStatus status, Exception? exception, bool admitted)
     {
-        _exception = exception;
+        _runningOrException = exception;
 
         // Out of RunningCount before out of Count: whoever sees the task forgotten (Count, WhenIdleAsync) sees it not
         // running too. The status word is this caller's alone while it ends (EndingBit), so it can be read here.
@@ -733,7 +759,7 @@ public class SupervisedTask
                 break;
             case SupervisedTaskStatus.Faulted:
             case SupervisedTaskStatus.TimedOut:
-                SetFaulted(completion, _exception!);
+                SetFaulted(completion, (Exception)_runningOrException!);
                 break;
         }
     }

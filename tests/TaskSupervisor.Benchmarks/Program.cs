@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Running;
 
 namespace TaskSupervision.Benchmarks;
@@ -18,7 +19,10 @@ public static class Program
             return StartProfile.Run(args);
         }
 
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+        // The generated project is built with the whole solution's analyzers; on a loaded 2-core machine that takes
+        // longer than BenchmarkDotNet's default two minutes, and every row then reads NA.
+        IConfig config = ManualConfig.Create(DefaultConfig.Instance).WithBuildTimeout(TimeSpan.FromMinutes(15));
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
         return 0;
     }
 }

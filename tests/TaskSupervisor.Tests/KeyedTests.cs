@@ -117,23 +117,26 @@ public sealed class KeyedTests
     {
         await using var harness = new Harness();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var aMayEnd = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var replace = new TaskOptions { IfKeyRunning = KeyConflictBehavior.Replace };
         int ran = 0;
-
-        // A ends (canceled) only once the test lets it: otherwise, on a loaded machine, A could end and B start before C
-        // replaces B, and the test would see B run although nothing is wrong.
+        var cReplacedB = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         SupervisedTask a = harness.Supervisor.Run("k", async ct =>
         {
             started.SetResult();
-            await aMayEnd.Task;
-            ct.ThrowIfCancellationRequested();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            finally
+            {
+                await cReplacedB.Task; // A ends only once C has replaced B, so B is still waiting for A then
+            }
         });
         await started.Task.Within();
 
         SupervisedTask b = harness.Supervisor.Run("k", _ => { Interlocked.Increment(ref ran); return Task.CompletedTask; }, replace);
         SupervisedTask c = harness.Supervisor.Run("k", _ => Task.CompletedTask, replace);
-        aMayEnd.SetResult();
+        cReplacedB.SetResult();
         await c.Task.Within();
 
         a.Status.Should().Be(SupervisedTaskStatus.Canceled);

@@ -11,6 +11,24 @@ internal static class DurableWorkConstants
 
     public const string DefaultQueue = "default";
 
+    /// <summary>
+    /// How many times a storage change that settles a job (the delete after a completion, a hand-off) is tried before it
+    /// is logged as failed; the job then runs when its lease runs out.
+    /// </summary>
+    public const int SettlementAttempts = 5;
+
+    /// <summary>The wait before the first retry of a settlement; each later wait doubles it (0.2, 0.4, 0.8, 1.6 s).</summary>
+    public static readonly TimeSpan SettlementRetryInitialDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How many hand-offs are made at once, each a synchronous storage call on a thread of its own.</summary>
+    public const int SettlementWorkers = 4;
+
+    /// <summary>
+    /// How long disposal waits for the hand-offs still queued when the supervisor is not a <see cref="TaskSupervisor"/>
+    /// (whose <see cref="TaskSupervisor.ShutdownTimeout"/> is used otherwise).
+    /// </summary>
+    public static readonly TimeSpan DefaultSettlementDrainTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The core's one rule for timeouts: what a .NET timer accepts.</summary>
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1.0);
 

@@ -10,11 +10,11 @@ internal static partial class Log
     public static partial void HandedOff(ILogger logger, string taskKey, string jobId, int deliveries, string reason);
 
     [LoggerMessage(EventId = 2, EventName = "DurableWorkHandOffFailed", Level = LogLevel.Error,
-        Message = "Durable work {TaskKey} (job {JobId}) could not be handed off to Hangfire; it runs when its lease runs out")]
+        Message = "Durable work {TaskKey} (job {JobId}) could not be handed off to Hangfire, in any of its attempts; it runs when its lease runs out")]
     public static partial void HandOffFailed(ILogger logger, Exception exception, string taskKey, string jobId);
 
     [LoggerMessage(EventId = 3, EventName = "DurableWorkCompletionNotRecorded", Level = LogLevel.Error,
-        Message = "Durable work {TaskKey} (job {JobId}) completed in process, but its stored job could not be deleted; a Hangfire server will run it again when its lease runs out")]
+        Message = "Durable work {TaskKey} (job {JobId}) completed in process, but its stored job could not be deleted, in any of its attempts; a Hangfire server will run it again when its lease runs out")]
     public static partial void CompletionNotRecorded(ILogger logger, Exception exception, string taskKey, string jobId);
 
     [LoggerMessage(EventId = 4, EventName = "DurableWorkLeaseRenewalFailed", Level = LogLevel.Warning,
@@ -28,4 +28,12 @@ internal static partial class Log
     [LoggerMessage(EventId = 6, EventName = "DurableWorkAlreadyTaken", Level = LogLevel.Information,
         Message = "Durable work {TaskKey} (job {JobId}) completed in process after its stored job had left the schedule (state {State}); it was not deleted")]
     public static partial void AlreadyTaken(ILogger logger, string taskKey, string jobId, string? state);
+
+    [LoggerMessage(EventId = 7, EventName = "DurableWorkSettlementRetrying", Level = LogLevel.Warning,
+        Message = "The {Settlement} of durable work {TaskKey} (job {JobId}) failed in the storage (attempt {Attempt} of {Attempts}); it is tried again in {DelayMs:0.#} ms")]
+    public static partial void SettlementRetrying(ILogger logger, Exception exception, SettlementKind settlement, string taskKey, string jobId, int attempt, int attempts, double delayMs);
+
+    [LoggerMessage(EventId = 8, EventName = "DurableWorkSettlementsUnfinished", Level = LogLevel.Error,
+        Message = "{Count} hand-off(s) or delete(s) of durable work were not finished {TimeoutMs:0.#} ms after disposal began; their jobs run when their leases run out")]
+    public static partial void SettlementsUnfinished(ILogger logger, int count, double timeoutMs);
 }

@@ -41,24 +41,26 @@ internal sealed class SupervisorDrain(TaskSupervisor supervisor, TaskRegistry re
         if (!idle.IsCompleted)
         {
             // Pending tasks first: a replacement waiting for its predecessor is cancelled before the predecessor ends.
+            // Each task is cancelled inline by a pool worker; one slow callback (or synchronous code after an await on
+            // the token) holds up its own task, never the others, nor this drain's deadline.
+            var order = new List<SupervisedTask>(counted.Count);
             foreach (SupervisedTask task in counted)
             {
                 if (task.Status == SupervisedTaskStatus.Pending && !task.IsEnded)
                 {
-                    task.SignalCancellation();
+                    order.Add(task);
                 }
             }
 
-            // Each task's token registrations run on the thread pool, one work item per task that has any: one slow
-            // callback (or synchronous code after an await on the token) delays its own task, never the others, nor
-            // this drain's deadline.
             foreach (SupervisedTask task in counted)
             {
-                if (!task.IsEnded)
+                if (task.Status != SupervisedTaskStatus.Pending && !task.IsEnded)
                 {
-                    task.SignalCancellation();
+                    order.Add(task);
                 }
             }
+
+            DrainCancellation.Start(order);
 
             // 3. Wait for them, up to what is left of the deadline.
             TimeSpan remaining = deadline == Timeout.InfiniteTimeSpan

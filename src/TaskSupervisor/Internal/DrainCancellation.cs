@@ -1,0 +1,83 @@
+namespace TaskSupervision.Internal;
+
+#pragma warning disable TS0001 // the supervisor's own drain: these work items only cancel tracked tasks, and catch what they run
+
+/// <summary>
+/// Cancels the tasks a drain counted, so that one slow cancellation callback holds up only its own task: workers on the
+/// thread pool take the tasks one at a time from a shared index and cancel each inline (no allocation per task), and a
+/// watchdog adds a worker whenever the index has not moved for <see cref="StallPeriod"/>, so a worker stuck in a
+/// callback never keeps the others waiting for longer than that.
+/// </summary>
+/// <remarks>
+/// The watchdog runs on real time, not on the supervisor's <see cref="TimeProvider"/>: it is not a timeout anyone sees,
+/// only how soon a stuck worker is relieved, and it must relieve it even while a test's fake clock stands still.
+/// </remarks>
+internal sealed class DrainCancellation : IThreadPoolWorkItem
+{
+    /// <summary>How long the index may stand still before another worker is added.</summary>
+    internal static readonly TimeSpan StallPeriod = TimeSpan.FromMilliseconds(10);
+
+    private readonly List<SupervisedTask> _tasks;
+    private readonly ITimer _watchdog;
+    private int _claimed = -1;
+    private int _claimedAtLastCheck = -1;
+
+    private DrainCancellation(List<SupervisedTask> tasks)
+    {
+        _tasks = tasks;
+        _watchdog = TimeProvider.System.CreateTimer(static s => ((DrainCancellation)s!).Check(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Starts cancelling <paramref name="tasks"/> in their order, on the thread pool; returns at once.</summary>
+    public static void Start(List<SupervisedTask> tasks)
+    {
+        if (tasks.Count == 0)
+        {
+            return;
+        }
+
+        var cancellation = new DrainCancellation(tasks);
+        cancellation._watchdog.Change(StallPeriod, StallPeriod);
+
+        ThreadPool.UnsafeQueueUserWorkItem(cancellation, preferLocal: false);
+    }
+
+    /// <summary>One worker: takes the next task and cancels it inline, until none is left.</summary>
+    void IThreadPoolWorkItem.Execute()
+    {
+        while (true)
+        {
+            int index = Interlocked.Increment(ref _claimed);
+            if (index >= _tasks.Count)
+            {
+                _watchdog.Dispose();
+                return;
+            }
+
+            _tasks[index].CancelInline();
+        }
+    }
+
+    private void Check()
+    {
+        // A timer callback on the thread pool: nothing may escape it.
+        try
+        {
+            int claimed = Volatile.Read(ref _claimed);
+            if (claimed >= _tasks.Count - 1)
+            {
+                _watchdog.Dispose();
+            }
+            else if (claimed == _claimedAtLastCheck)
+            {
+                ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+            }
+
+            _claimedAtLastCheck = claimed;
+        }
+        catch (Exception)
+        {
+            // Queueing a work item and disposing a timer do not throw in practice; the drain's deadline bounds it anyway.
+        }
+    }
+}
