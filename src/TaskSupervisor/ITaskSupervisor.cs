@@ -508,8 +508,10 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; a cancelled wait is detached at once and keeps nothing alive.</param>
     /// <returns>
-    /// A task that completes at a moment when <see cref="Count"/> is zero, found by the end of the last task (no polling);
-    /// every task that ended before that moment has run its callbacks. Completes at once if nothing is tracked.
+    /// A task that completes at a moment when <see cref="Count"/> is zero, found by the end of the last task (no polling):
+    /// every task has been forgotten and has run its callbacks. Completes at once if nothing is tracked. As with
+    /// <see cref="WhenIdleAsync"/>, a handle shows its end (<see cref="SupervisedTask.Status"/>, <see cref="SupervisedTask.Task"/>)
+    /// a few instructions after the task is forgotten: await the handle's <c>Task</c> to observe that.
     /// </returns>
     /// <remarks>
     /// <para>Unlike <see cref="WhenIdleAsync"/>, which waits only for the tasks tracked when it is called, this also waits
@@ -537,9 +539,12 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// name. A task that ignores its token cannot be stopped; the drain never waits past its deadline for one.
     /// </returns>
     /// <remarks>
-    /// Awaited from inside a supervised task, a drain waits for that task too, which is awaiting the drain: it returns at
+    /// <para>This and disposal are the owner's members: the host integration or the container that created the
+    /// supervisor calls them at shutdown. A class that has the supervisor injected should not: the supervisor is shared,
+    /// and a drain closes it for every other user.</para>
+    /// <para>Awaited from inside a supervised task, a drain waits for that task too, which is awaiting the drain: it returns at
     /// its deadline with the caller as a straggler (with an infinite timeout, never). To shut down from inside, start the
-    /// drain without awaiting it and return on your token.
+    /// drain without awaiting it and return on your token.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the drain ended.</exception>

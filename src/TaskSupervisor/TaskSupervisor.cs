@@ -367,6 +367,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// Drains the supervisor synchronously, blocking the calling thread for at most <see cref="TaskSupervisorOptions.ShutdownTimeout"/>.
     /// Prefer <see cref="DisposeAsync"/>; this exists for containers disposed synchronously.
     /// </summary>
+    /// <remarks>
+    /// It drains, rather than only signalling cancellation as <c>BackgroundService.Dispose</c> does: a container disposed
+    /// synchronously expects what it owns to be released when <c>Dispose</c> returns, and a task that outlived it would
+    /// use scoped services disposed under it. When it returns, every task has ended and its callbacks have run, except the
+    /// stragglers of <see cref="LastDrainReport"/>. With the host integration the drain has already run when the host
+    /// stopped, so the container's <c>Dispose</c> returns at once. Called from inside a supervised task, it blocks that
+    /// thread until the deadline (the drain waits for the caller too).
+    /// </remarks>
     public void Dispose() => DrainAsync().GetAwaiter().GetResult();
 
     /// <inheritdoc />
