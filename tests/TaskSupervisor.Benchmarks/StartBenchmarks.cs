@@ -18,14 +18,17 @@ public class StartBenchmarks
 
     private const string Unkeyed = "1 Unkeyed";
     private const string Keyed = "2 Keyed";
+    private const string Yielding = "7 Yielding";
 
     private static readonly Func<CancellationToken, Task> s_work = static _ => Task.CompletedTask;
+    private static readonly Func<CancellationToken, Task> s_yield = static async _ => await Task.Yield();
 
     private readonly Countdown _countdown = new();
     private readonly Task[] _tasks = new Task[N];
     private string[] _keys = null!;
     private Action _rawAction = null!;
     private Func<Task> _rawFunc = null!;
+    private Func<Task> _rawYield = null!;
     private Action<Exception> _onException = null!;
     private Action _signal = null!;
     private TaskSupervisor _supervisor = null!;
@@ -50,6 +53,7 @@ public class StartBenchmarks
         _rawAction = () => work(CancellationToken.None);
 #pragma warning restore TS0003
         _rawFunc = () => work(CancellationToken.None);
+        _rawYield = () => s_yield(CancellationToken.None);
         _onException = static _ => { };
         _signal = _countdown.Signal;
         _supervisor = new TaskSupervisor();
@@ -209,6 +213,48 @@ public class StartBenchmarks
         for (int i = 0; i < N; i++)
         {
             _supervisor.Run(keys[i], s_work);
+        }
+
+        return _supervisor.WhenIdleAsync();
+    }
+
+    // ---- 7. Work that yields once ------------------------------------------------------------------------------
+
+    /// <summary>The floor for work that awaits once (<c>await Task.Yield()</c>): <c>Task.Run(Func&lt;Task&gt;)</c>, then <c>Task.WhenAll</c>.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = N)]
+    [BenchmarkCategory(Yielding)]
+    public Task Yielding_RawTaskRun()
+    {
+        for (int i = 0; i < N; i++)
+        {
+            _tasks[i] = Task.Run(_rawYield);
+        }
+
+        return Task.WhenAll(_tasks);
+    }
+
+    /// <summary>The scenario: <c>supervisor.Run(work)</c> of work that yields once, then <c>WhenIdleAsync()</c>.</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory(Yielding)]
+    public Task Yielding_Supervisor_Unkeyed()
+    {
+        for (int i = 0; i < N; i++)
+        {
+            _supervisor.Run(s_yield);
+        }
+
+        return _supervisor.WhenIdleAsync();
+    }
+
+    /// <summary>The same, each task under its own key.</summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory(Yielding)]
+    public Task Yielding_Supervisor_Keyed()
+    {
+        string[] keys = _keys;
+        for (int i = 0; i < N; i++)
+        {
+            _supervisor.Run(keys[i], s_yield);
         }
 
         return _supervisor.WhenIdleAsync();

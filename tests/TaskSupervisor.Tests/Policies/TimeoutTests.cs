@@ -20,9 +20,11 @@ public sealed class TimeoutTests
 
         TaskEndedArguments args = await ended.Task.Within();
         args.Status.Should().Be(SupervisedTaskStatus.TimedOut);
+
+        // The callback runs before the handle shows the end (ended means forgotten first): read the status once it has.
+        await task.Task.Awaiting(t => t.Within()).Should().ThrowAsync<TimeoutException>();
         task.Status.Should().Be(SupervisedTaskStatus.TimedOut);
         task.IsCancellationRequested.Should().BeFalse("nobody cancelled the task; its attempt timed out");
-        await task.Task.Awaiting(t => t.Within()).Should().ThrowAsync<TimeoutException>();
         var log = harness.LogsWithEvent("TaskTimedOut").Should().ContainSingle().Which;
         log.Level.Should().Be(LogLevel.Error);
         log.State("TaskKey").Should().Be("slow");
