@@ -14,6 +14,17 @@ namespace TaskSupervision;
 /// <para>The work receives a <see cref="CancellationToken"/> that is cancelled when the task is cancelled, replaced, or
 /// drained. A work that ends canceled without that token having been cancelled is reported as
 /// <see cref="SupervisedTaskStatus.Faulted"/>: an unrequested cancellation (a timeout) is a failure.</para>
+/// <para><b>Starting work: one rule.</b> There are three verbs, which differ only in what happens when the start is
+/// refused: <c>Run</c> throws (<see cref="SupervisorQueueFullException"/>, <see cref="TaskKeyConflictException"/>,
+/// <see cref="SupervisorClosedException"/>), <c>TryRun</c> returns <see langword="false"/> and a <see cref="StartRefusal"/>,
+/// and <c>RunAsync</c> waits for room in the pending queue. Each verb comes unkeyed and keyed (the key is the first
+/// argument), and each takes one of four works: <c>Func&lt;CancellationToken, Task&gt;</c>;
+/// <c>Func&lt;CancellationToken, Task&lt;TResult&gt;&gt;</c>, whose handle is a <see cref="SupervisedTask{TResult}"/>;
+/// <c>Func&lt;IServiceProvider, CancellationToken, Task&gt;</c>, run in a fresh DI scope; and a state with
+/// <c>Func&lt;TState, TaskContext, Task&gt;</c>, the general form (no closure; the work learns its key, handle and
+/// attempt). Three verbs, two key forms, four works: 24 methods, every combination present. Only the token form
+/// produces a result; a scoped or stateful work that computes one returns it through its own state. Options come last,
+/// then, for <c>RunAsync</c>, the token that stops the wait for room.</para>
 /// <para>Once a drain has begun (<see cref="DrainAsync"/>, <see cref="IAsyncDisposable.DisposeAsync"/>), <c>Run</c> and
 /// <c>RunAsync</c> throw <see cref="SupervisorClosedException"/> (an <see cref="ObjectDisposedException"/>, so existing
 /// <c>catch</c> blocks keep working), and <c>TryRun</c> returns <see langword="false"/> with <see cref="StartRefusal.Closed"/>,
@@ -219,6 +230,169 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
     bool TryRun<TResult>(string key, Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null);
 
+    /// <summary>Starts unkeyed work that produces a result unless the pending queue is full or the supervisor is closed; it never throws for either.</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="task">The new task's handle, or <see langword="null"/> when it returns <see langword="false"/>.</param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    bool TryRun<TResult>(Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null);
+
+    /// <summary>Starts unkeyed work with a fresh asynchronous DI scope unless the pending queue is full or the supervisor is closed; see <see cref="Run(Func{IServiceProvider, CancellationToken, Task}, TaskOptions?)"/>.</summary>
+    /// <param name="work">The work; it receives the scope's services and the task's cancellation token.</param>
+    /// <param name="task">The new task's handle, or <see langword="null"/> when it returns <see langword="false"/>.</param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    bool TryRun(Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
+
+    /// <summary>Starts keyed work with a fresh asynchronous DI scope unless the key is taken, the pending queue is full or the supervisor is closed.</summary>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <param name="work">The work; it receives the scope's services and the task's cancellation token.</param>
+    /// <param name="task">
+    /// The new task's handle when it was started; with <see cref="StartRefusal.KeyInUse"/>, the task that holds the key;
+    /// otherwise <see langword="null"/>.
+    /// </param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.KeyInUse"/>, <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if it was refused (<paramref name="refusal"/> says why).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    bool TryRun(string key, Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
+
+    /// <summary>Starts unkeyed work that receives <paramref name="state"/> and a <see cref="TaskContext"/> unless the pending queue is full or the supervisor is closed.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="task">The new task's handle, or <see langword="null"/> when it returns <see langword="false"/>.</param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    bool TryRun<TState>(TState state, Func<TState, TaskContext, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
+
+    /// <summary>Starts keyed work that receives <paramref name="state"/> and a <see cref="TaskContext"/> unless the key is taken, the pending queue is full or the supervisor is closed.</summary>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="task">
+    /// The new task's handle when it was started; with <see cref="StartRefusal.KeyInUse"/>, the task that holds the key;
+    /// otherwise <see langword="null"/>.
+    /// </param>
+    /// <param name="refusal">
+    /// <see cref="StartRefusal.None"/> when it returns <see langword="true"/>; otherwise why the work was not started:
+    /// <see cref="StartRefusal.KeyInUse"/>, <see cref="StartRefusal.QueueFull"/> or <see cref="StartRefusal.Closed"/>.
+    /// </param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <returns><see langword="true"/> if the work was started; <see langword="false"/> if it was refused (<paramref name="refusal"/> says why).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    bool TryRun<TState>(string key, TState state, Func<TState, TaskContext, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null);
+
+    /// <summary>Starts unkeyed work that produces a result, first waiting for room in the pending queue if it is full.</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The task's handle, once the work is started or queued; await <see cref="SupervisedTask{TResult}.Task"/> for the result.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts keyed work that produces a result, first waiting for room in the pending queue if it is full; see <see cref="Run{TResult}(string, Func{CancellationToken, Task{TResult}}, TaskOptions?)"/>.</summary>
+    /// <typeparam name="TResult">The type of the result.</typeparam>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <param name="work">The work; it receives the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The new task's handle, or the running task's handle with <see cref="KeyConflictBehavior.UseExisting"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="InvalidOperationException">The behaviour is <see cref="KeyConflictBehavior.UseExisting"/> and the running task does not produce a <typeparamref name="TResult"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts unkeyed work with a fresh asynchronous DI scope, first waiting for room in the pending queue if it is full.</summary>
+    /// <param name="work">The work; it receives the scope's services and the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The task's handle, once the work is started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask> RunAsync(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts keyed work with a fresh asynchronous DI scope, first waiting for room in the pending queue if it is full.</summary>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <param name="work">The work; it receives the scope's services and the task's cancellation token.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The new task's handle, or the running task's handle with <see cref="KeyConflictBehavior.UseExisting"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="InvalidOperationException">The supervisor was created without an <c>IServiceScopeFactory</c>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask> RunAsync(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts unkeyed work that receives <paramref name="state"/> and a <see cref="TaskContext"/>, first waiting for room in the pending queue if it is full.</summary>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The task's handle, once the work is started or queued.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets <see cref="TaskOptions.IfKeyRunning"/>, which cannot apply here (see its remarks).</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask> RunAsync<TState>(TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Starts keyed work that receives <paramref name="state"/> and a <see cref="TaskContext"/>, first waiting for room in the pending queue if it is full.</summary>
+    /// <param name="key">The key; compared ordinally.</param>
+    /// <typeparam name="TState">The type of the state.</typeparam>
+    /// <param name="state">Handed to the work on every attempt; dropped when the task ends.</param>
+    /// <param name="work">The work. A <see langword="static"/> lambda captures nothing, so the start allocates no closure.</param>
+    /// <param name="options">Per-task settings, or <see langword="null"/> for the defaults.</param>
+    /// <param name="cancellationToken">Stops the wait for room; it does not cancel the work once started.</param>
+    /// <returns>The new task's handle, or the running task's handle with <see cref="KeyConflictBehavior.UseExisting"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> or <paramref name="work"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="key"/> is empty or white space.</exception>
+    /// <exception cref="TaskKeyConflictException">The key is taken and the behaviour is <see cref="KeyConflictBehavior.Reject"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before there was room.</exception>
+    /// <exception cref="SupervisorClosedException">The supervisor is draining or drained (<see cref="IsClosed"/>); it derives from <see cref="ObjectDisposedException"/>.</exception>
+    ValueTask<SupervisedTask> RunAsync<TState>(string key, TState state, Func<TState, TaskContext, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default);
+
     /// <summary>Looks up the task tracked under <paramref name="key"/>.</summary>
     /// <param name="key">The key.</param>
     /// <param name="task">The task's handle, or <see langword="null"/>.</param>
@@ -334,8 +508,10 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// </summary>
     /// <param name="cancellationToken">Stops the wait; a cancelled wait is detached at once and keeps nothing alive.</param>
     /// <returns>
-    /// A task that completes at a moment when <see cref="Count"/> is zero, found by the end of the last task (no polling);
-    /// every task that ended before that moment has run its callbacks. Completes at once if nothing is tracked.
+    /// A task that completes at a moment when <see cref="Count"/> is zero, found by the end of the last task (no polling):
+    /// every task has been forgotten and has run its callbacks. Completes at once if nothing is tracked. As with
+    /// <see cref="WhenIdleAsync"/>, a handle shows its end (<see cref="SupervisedTask.Status"/>, <see cref="SupervisedTask.Task"/>)
+    /// a few instructions after the task is forgotten: await the handle's <c>Task</c> to observe that.
     /// </returns>
     /// <remarks>
     /// <para>Unlike <see cref="WhenIdleAsync"/>, which waits only for the tasks tracked when it is called, this also waits
@@ -363,9 +539,12 @@ public interface ITaskSupervisor : IAsyncDisposable
     /// name. A task that ignores its token cannot be stopped; the drain never waits past its deadline for one.
     /// </returns>
     /// <remarks>
-    /// Awaited from inside a supervised task, a drain waits for that task too, which is awaiting the drain: it returns at
+    /// <para>This and disposal are the owner's members: the host integration or the container that created the
+    /// supervisor calls them at shutdown. A class that has the supervisor injected should not: the supervisor is shared,
+    /// and a drain closes it for every other user.</para>
+    /// <para>Awaited from inside a supervised task, a drain waits for that task too, which is awaiting the drain: it returns at
     /// its deadline with the caller as a straggler (with an infinite timeout, never). To shut down from inside, start the
-    /// drain without awaiting it and return on your token.
+    /// drain without awaiting it and return on your token.</para>
     /// </remarks>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="timeout"/> is negative and not infinite.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled before the drain ended.</exception>

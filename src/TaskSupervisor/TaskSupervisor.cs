@@ -203,6 +203,26 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     }
 
     /// <inheritdoc />
+    public bool TryRun<TResult>(Func<CancellationToken, Task<TResult>> work, [NotNullWhen(true)] out SupervisedTask<TResult>? task, out StartRefusal refusal, TaskOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "TryRun");
+        task = (SupervisedTask<TResult>?)StartCore(new SupervisedTask<TResult>(this, key: null, work, options), KeyConflictBehavior.Reject, throwOnRefusal: false, Reservation.None, out refusal);
+        return task is not null;
+    }
+
+    /// <inheritdoc />
+    public bool TryRun(Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null) =>
+        TryRun(WithScope(work), out task, out refusal, options);
+
+    /// <inheritdoc />
+    public bool TryRun(string key, Func<IServiceProvider, CancellationToken, Task> work, [NotNullWhen(true)] out SupervisedTask? task, out StartRefusal refusal, TaskOptions? options = null)
+    {
+        Guard.Key(key);
+        return TryRun(key, WithScope(work), out task, out refusal, options);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<SupervisedTask> RunAsync(Func<CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(work);
@@ -218,6 +238,59 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         ArgumentNullException.ThrowIfNull(work);
         Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
         return StartCore(CreateHoldingReservation(reservation, key, work, options), options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        Guard.NoConflictBehavior(options, "an unkeyed start");
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        SupervisedTask<TResult> created;
+        try
+        {
+            created = new SupervisedTask<TResult>(this, key: null, work, options);
+        }
+        catch (ArgumentException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+
+        return (SupervisedTask<TResult>)StartCore(created, KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SupervisedTask<TResult>> RunAsync<TResult>(string key, Func<CancellationToken, Task<TResult>> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.Key(key);
+        ArgumentNullException.ThrowIfNull(work);
+        Reservation reservation = await ReserveAsync(cancellationToken).ConfigureAwait(false);
+        SupervisedTask<TResult> created;
+        try
+        {
+            created = new SupervisedTask<TResult>(this, key, work, options);
+        }
+        catch (ArgumentException)
+        {
+            Limiter?.Unreserve(reservation);
+            throw;
+        }
+
+        SupervisedTask started = StartCore(created, options?.IfKeyRunning ?? KeyConflictBehavior.Reject, throwOnRefusal: true, reservation, out _)!;
+        return started as SupervisedTask<TResult>
+            ?? throw new InvalidOperationException($"The task running under key '{key}' does not produce a {typeof(TResult).Name}; it cannot be returned as SupervisedTask<{typeof(TResult).Name}>.");
+    }
+
+    /// <inheritdoc />
+    public ValueTask<SupervisedTask> RunAsync(Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default) =>
+        RunAsync(WithScope(work), options, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<SupervisedTask> RunAsync(string key, Func<IServiceProvider, CancellationToken, Task> work, TaskOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Guard.Key(key);
+        return RunAsync(key, WithScope(work), options, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -294,6 +367,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// Drains the supervisor synchronously, blocking the calling thread for at most <see cref="TaskSupervisorOptions.ShutdownTimeout"/>.
     /// Prefer <see cref="DisposeAsync"/>; this exists for containers disposed synchronously.
     /// </summary>
+    /// <remarks>
+    /// It drains, rather than only signalling cancellation as <c>BackgroundService.Dispose</c> does: a container disposed
+    /// synchronously expects what it owns to be released when <c>Dispose</c> returns, and a task that outlived it would
+    /// use scoped services disposed under it. When it returns, every task has ended and its callbacks have run, except the
+    /// stragglers of <see cref="LastDrainReport"/>. With the host integration the drain has already run when the host
+    /// stopped, so the container's <c>Dispose</c> returns at once. Called from inside a supervised task, it blocks that
+    /// thread until the deadline (the drain waits for the caller too).
+    /// </remarks>
     public void Dispose() => DrainAsync().GetAwaiter().GetResult();
 
     /// <inheritdoc />

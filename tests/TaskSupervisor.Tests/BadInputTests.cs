@@ -11,7 +11,12 @@ public sealed class BadInputTests
         s.Invoking(x => x.Run((Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
         s.Invoking(x => x.Run((Func<CancellationToken, Task<int>>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
         s.Invoking(x => x.Run("k", (Func<CancellationToken, Task>)null!)).Should().Throw<ArgumentNullException>().WithParameterName("work");
-        s.Invoking(x => x.TryRun("k", null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun("k", (Func<CancellationToken, Task>)null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun((Func<CancellationToken, Task<int>>)null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun("k", (Func<IServiceProvider, CancellationToken, Task>)null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        s.Invoking(x => x.TryRun(0, (Func<int, TaskContext, Task>)null!, out _, out _)).Should().Throw<ArgumentNullException>().WithParameterName("work");
+        await s.Awaiting(x => x.RunAsync((Func<CancellationToken, Task<int>>)null!).AsTask()).Should().ThrowAsync<ArgumentNullException>().WithParameterName("work");
+        await s.Awaiting(x => x.RunAsync("k", 0, (Func<int, TaskContext, Task>)null!).AsTask()).Should().ThrowAsync<ArgumentNullException>().WithParameterName("work");
         s.Count.Should().Be(0);
     }
 
