@@ -36,9 +36,33 @@ public class DrainBenchmarks
                 _allStarted.TrySetResult();
             }
 
-            return Task.Delay(Timeout.Infinite, ct);
+            return Work == DrainWork.AsyncMethod ? AwaitCancellation(ct) : Task.Delay(Timeout.Infinite, ct);
         };
     }
+
+    /// <summary>What each drained task runs.</summary>
+    public enum DrainWork
+    {
+        /// <summary>
+        /// An async method that awaits a delay on its token and returns when cancelled (no exception): what supervised
+        /// work looks like. Its continuation after the delay runs on the thread pool in both rows.
+        /// </summary>
+        AsyncMethod,
+
+        /// <summary>
+        /// Diagnostic: <c>Task.Delay(Timeout.Infinite, ct)</c> returned directly. A delay's continuations always run
+        /// asynchronously, so whatever observes each task on its own (the supervisor, a tracker, an <c>await</c> per
+        /// task) pays one thread-pool hop per task that <c>Task.WhenAll</c> alone avoids through an internal path.
+        /// </summary>
+        DelayTask,
+    }
+
+    /// <summary>The work of each task; see <see cref="DrainWork"/>.</summary>
+    [Params(DrainWork.AsyncMethod, DrainWork.DelayTask)]
+    public DrainWork Work { get; set; }
+
+    private static async Task AwaitCancellation(CancellationToken ct) =>
+        await Task.Delay(Timeout.Infinite, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 
     [GlobalSetup]
     public void Setup()
