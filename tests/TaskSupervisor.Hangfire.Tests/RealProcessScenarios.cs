@@ -79,9 +79,20 @@ public abstract class RealProcessScenarios(ITestOutputHelper output)
         // A job whose completion A recorded never ran again.
         ranInB.Intersect(recordedInA).Should().BeEmpty("a job whose completion is recorded is never delivered again");
 
-        // Exactly the jobs in flight at the kill ran twice, the second time knowing it is a redelivery. They were at most
-        // one per run slot of A's supervisor.
-        startsById.Where(p => p.Value.Count > 1).Select(p => p.Key).Should().BeEquivalentTo(inFlight, "only the jobs in flight at the kill run twice");
+        // Only jobs in flight at the kill ran twice, the second time knowing it is a redelivery; every one of them that A
+        // had not finished ran again. A job A finished without recording it may run again or not: it was done, and
+        // delivery is at least once (its lease ran out; CI once saw 3 of 64 such jobs not rerun, whose Hangfire states
+        // the output below names).
+        HashSet<int> ranTwice = [.. startsById.Where(p => p.Value.Count > 1).Select(p => p.Key)];
+        HashSet<int> unfinishedInA = [.. inFlight.Where(id => !doneInA.Contains(id))];
+        foreach (int id in inFlight.Except(ranTwice))
+        {
+            string jobId = startsById[id][0].JobId;
+            Output.WriteLine($"job {id} ({jobId}) was done in A, not recorded, not rerun: {string.Join(" > ", monitoring.JobDetails(jobId).History.Select(h => h.StateName + " (" + h.Reason + ")").Reverse())}");
+        }
+
+        ranTwice.Should().BeSubsetOf(inFlight, "only the jobs in flight at the kill run twice");
+        unfinishedInA.Except(ranTwice).Should().BeEmpty("a job A had not finished runs again");
         results.Where(r => r.Process == "B" && r.What == "start" && inFlight.Contains(r.Id)).Should().OnlyContain(r => r.Delivery >= 2);
         inFlight.Should().NotBeEmpty("the kill came while jobs were running");
     }
