@@ -41,15 +41,26 @@ public sealed class TestSupervisor : IAsyncDisposable
     /// <param name="services">Where to find an <see cref="ILoggerFactory"/>, an <see cref="IServiceScopeFactory"/> (for scoped starts) and an <see cref="IMeterFactory"/>; may be <see langword="null"/>.</param>
     /// <exception cref="ArgumentException">The settings made by <paramref name="configure"/> are invalid.</exception>
     public TestSupervisor(TimeProvider? timeProvider = null, Action<TaskSupervisorOptions>? configure = null, IServiceProvider? services = null)
+        : this(Configured(new TaskSupervisorOptions { Name = "test", TimeProvider = timeProvider }, configure), services)
     {
-        var options = new TaskSupervisorOptions { Name = "test", TimeProvider = timeProvider };
-        configure?.Invoke(options);
+    }
+
+    /// <summary>A test supervisor over <paramref name="options"/>, an instance nobody else holds: the recorder is added to it.</summary>
+    internal TestSupervisor(TaskSupervisorOptions options, IServiceProvider? services)
+    {
         options.OnTaskEnded += Record;
         Supervisor = new TaskSupervisor(
             options,
             services?.GetService<ILoggerFactory>(),
             services?.GetService<IServiceScopeFactory>(),
             services?.GetService<IMeterFactory>());
+    }
+
+    /// <summary>Applies <paramref name="configure"/> to <paramref name="options"/> and returns them.</summary>
+    internal static TaskSupervisorOptions Configured(TaskSupervisorOptions options, Action<TaskSupervisorOptions>? configure)
+    {
+        configure?.Invoke(options);
+        return options;
     }
 
     /// <summary>The supervisor to hand to the code under test.</summary>

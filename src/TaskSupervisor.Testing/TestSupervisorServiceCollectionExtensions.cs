@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
 
 namespace TaskSupervision.Testing;
 
@@ -17,8 +18,12 @@ public static class TestSupervisorServiceCollectionExtensions
     /// <returns>The service collection, for chaining.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="services"/> is <see langword="null"/>.</exception>
     /// <remarks>
-    /// The supervisor takes the container's <see cref="TimeProvider"/> if one is registered (a <c>FakeTimeProvider</c>), its
-    /// logger factory and its scope factory. Named supervisors (<c>AddTaskSupervisor("emails")</c>) are left as they are.
+    /// The supervisor starts from what the application configured for its default supervisor through the options pipeline
+    /// (<c>AddTaskSupervisor(o =&gt; ...)</c>, configuration binding: callbacks, limits, restart policy), so the application's
+    /// own <c>OnTaskEnded</c> hooks still run, and the recorder is added after them; <paramref name="configure"/> runs last.
+    /// It takes the container's <see cref="TimeProvider"/> if the options name none and one is registered (a
+    /// <c>FakeTimeProvider</c>), its logger factory and its scope factory. Named supervisors
+    /// (<c>AddTaskSupervisor("emails")</c>) are left as they are.
     /// The container disposes the test supervisor, which then fails for a task that failed and was not taken.
     /// </remarks>
     public static IServiceCollection AddTestSupervisor(this IServiceCollection services, Action<TaskSupervisorOptions>? configure = null)
@@ -26,8 +31,22 @@ public static class TestSupervisorServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         services.RemoveAll<ITaskSupervisor>();
         services.RemoveAll<TestSupervisor>();
-        services.AddSingleton(provider => new TestSupervisor(provider.GetService<TimeProvider>(), configure, provider));
+        services.AddSingleton(provider => new TestSupervisor(TestSupervisor.Configured(ApplicationOptions(provider), configure), provider));
         services.AddSingleton<ITaskSupervisor>(static provider => provider.GetRequiredService<TestSupervisor>().Supervisor);
         return services;
+    }
+
+    /// <summary>
+    /// A fresh instance of the default supervisor's options, as the application's pipeline builds them (an options factory
+    /// creates one per call, so adding the recorder changes nothing anyone else holds), named <c>"test"</c> unless the
+    /// application named it.
+    /// </summary>
+    private static TaskSupervisorOptions ApplicationOptions(IServiceProvider provider)
+    {
+        TaskSupervisorOptions options = provider.GetService<IOptionsFactory<TaskSupervisorOptions>>()?.Create(Options.DefaultName)
+            ?? new TaskSupervisorOptions();
+        options.Name ??= "test";
+        options.TimeProvider ??= provider.GetService<TimeProvider>();
+        return options;
     }
 }

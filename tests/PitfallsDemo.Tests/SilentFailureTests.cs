@@ -52,6 +52,23 @@ public sealed class SilentFailureTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task FixedRegister_UnderTheTestingKit_TheBackgroundFaultFailsTheTestUnlessTaken_AndTheAppsOwnHooksStillRecordIt()
+    {
+        // The testing kit in place of the app's supervisor: a user's test of their own service looks like this.
+        await using var app = new DemoFactory(testSupervisor: true);
+        await app.PostAsync<Registration>("/fixed/register?email=bob@");
+        await app.Time.WaitForTimersAsync(DemoTimings.SendDelay);
+        app.Time.Advance(DemoTimings.SendDelay);
+        TaskSupervision.Testing.TestSupervisor tasks = app.Get<TaskSupervision.Testing.TestSupervisor>();
+
+        (await tasks.Awaiting(t => t.WaitUntilQuiescentAsync()).Should().ThrowAsync<TaskSupervision.Testing.TaskSupervisorAssertionException>())
+            .Which.Message.Should().Contain("email:bob@");
+        tasks.TakeFailures().Should().ContainSingle().Which.Exception.Should().BeOfType<InvalidOperationException>();
+        (await app.GetAsync<List<FailedJob>>("/failed-jobs")).Should().ContainSingle("the app's own OnTaskEnded hook still runs under the kit")
+            .Which.Key.Should().Be("email:bob@");
+    }
+
+    [Fact]
     public async Task BrokenRegisterAsyncVoid_InvalidAddress_Answers200_ThenTheExceptionTerminatesTheProcess()
     {
         // A separate copy of the app (a child process, bounded in time): the crash is the behaviour under test.

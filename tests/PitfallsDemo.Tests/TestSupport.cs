@@ -44,8 +44,11 @@ internal sealed class WatchedFakeTime : FakeTimeProvider
     }
 }
 
-/// <summary>The demo app in a test server, its clock a <see cref="WatchedFakeTime"/>.</summary>
-internal sealed class DemoFactory : WebApplicationFactory<Program>
+/// <summary>
+/// The demo app in a test server, its clock a <see cref="WatchedFakeTime"/>; with <c>testSupervisor</c>, its default
+/// supervisor is a <see cref="TaskSupervision.Testing.TestSupervisor"/> (the testing kit), which keeps the app's own settings.
+/// </summary>
+internal sealed class DemoFactory(bool testSupervisor = false) : WebApplicationFactory<Program>
 {
     public WatchedFakeTime Time { get; } = new();
 
@@ -67,5 +70,12 @@ internal sealed class DemoFactory : WebApplicationFactory<Program>
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder) =>
-        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(Time));
+        builder.ConfigureTestServices(services =>
+        {
+            services.AddSingleton<TimeProvider>(Time);
+            if (testSupervisor)
+            {
+                TaskSupervision.Testing.TestSupervisorServiceCollectionExtensions.AddTestSupervisor(services);
+            }
+        });
 }

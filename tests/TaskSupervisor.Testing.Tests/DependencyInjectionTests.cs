@@ -60,4 +60,26 @@ public sealed class DependencyInjectionTests
         services.Count(d => d.ServiceType == typeof(ITaskSupervisor) && !d.IsKeyedService).Should().Be(1);
         services.Count(d => d.ServiceType == typeof(TestSupervisor)).Should().Be(1);
     }
+
+    [Fact]
+    public async Task AddTestSupervisor_KeepsWhatTheApplicationConfigured_ItsCallbacksStillRun()
+    {
+        int applicationSaw = 0;
+        var services = new ServiceCollection()
+            .AddTaskSupervisor((o, _) =>
+            {
+                o.OnTaskEnded += _ => Interlocked.Increment(ref applicationSaw); // the application's own hook (a dead-letter store)
+            })
+            .AddSingleton<OrderService>()
+            .AddTestSupervisor();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        TestSupervisor tasks = provider.GetRequiredService<TestSupervisor>();
+
+        provider.GetRequiredService<OrderService>().PlaceOrder(1);
+        await tasks.WaitUntilQuiescentAsync();
+
+        applicationSaw.Should().Be(1, "the application's callback still runs under the test supervisor");
+        tasks.EndedTasks.Should().ContainSingle().Which.Key.Should().Be("order:1");
+        tasks.Supervisor.Name.Should().Be("test");
+    }
 }
