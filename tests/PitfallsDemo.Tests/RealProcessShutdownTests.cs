@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Text.RegularExpressions;
 using PitfallsDemo.Support;
+using TaskSupervision.Testing;
 using Xunit.Abstractions;
 
 namespace PitfallsDemo.Tests;
@@ -114,75 +115,29 @@ public sealed partial class RealProcessShutdownTests(ITestOutputHelper output)
     [GeneratedRegex(@"Shutdown drain: \d+ task\(s\), \d+ canceled, (?<stragglers>\d+) straggler\(s\), in (?<ms>[\d.]+) ms")]
     private static partial Regex DrainLine();
 
-    /// <summary>The demo app in a child process, its output collected line by line.</summary>
-    private sealed class DemoProcess : IDisposable
+    /// <summary>The demo app in a child process; its address is known once it prints where it listens.</summary>
+    private sealed class DemoProcess : ChildProcess
     {
         private const string Listening = "Now listening on: ";
-        private readonly ConcurrentQueue<string> _lines = new();
         private readonly TaskCompletionSource<string> _address = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private DemoProcess(Process process) => Process = process;
-
-        public Process Process { get; }
+        // The sample's dll is copied next to this test assembly (a project reference).
+        private DemoProcess()
+            : base([typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0"], new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Production" })
+        {
+        }
 
         public Task<string> Address => _address.Task;
 
-        public IReadOnlyList<string> Lines => [.. _lines];
-
         public static DemoProcess Start()
         {
-            // The sample's dll is copied next to this test assembly (a project reference); run it with the same dotnet.
-            string host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-            var start = new ProcessStartInfo(host)
-            {
-                ArgumentList = { typeof(Program).Assembly.Location, "--urls", "http://127.0.0.1:0" },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                Environment =
-                {
-                    ["DOTNET_DbgEnableMiniDump"] = "0",
-                    ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                },
-            };
-            var process = new Process { StartInfo = start };
-            var app = new DemoProcess(process);
-            process.OutputDataReceived += (_, e) => app.OnLine(e.Data);
-            process.ErrorDataReceived += (_, e) => app.OnLine(e.Data is null ? null : "stderr: " + e.Data);
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var app = new DemoProcess();
+            app.Launch();
             return app;
         }
 
-        /// <summary>Sends SIGTERM, as a service manager or <c>docker stop</c> does.</summary>
-        public void Terminate()
+        protected override void OnLine(string line)
         {
-            using Process kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture) } })!;
-            kill.WaitForExit(TimeSpan.FromSeconds(10)).Should().BeTrue();
-            kill.ExitCode.Should().Be(0);
-        }
-
-        public string Transcript() => "the app's output:" + Environment.NewLine + string.Join(Environment.NewLine, _lines.TakeLast(40));
-
-        public void KillIfRunning()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-        }
-
-        public void Dispose() => Process.Dispose();
-
-        private void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            _lines.Enqueue(line);
             int at = line.IndexOf(Listening, StringComparison.Ordinal);
             if (at >= 0)
             {

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -70,77 +69,35 @@ public sealed partial class HostDrainProcessTests(ITestOutputHelper output)
     [GeneratedRegex(@"\[6\] Supervisor \S+ drained 1 task\(s\) in (?<ms>[\d.]+) ms: .* (?<stragglers>\d+) straggler\(s\)")]
     private static partial Regex DrainedLine();
 
-    /// <summary>The app in a child process, its output collected line by line.</summary>
-    private sealed class ShutdownApp : IDisposable
+    /// <summary>The app in a child process; ready once it prints <c>ready</c>.</summary>
+    private sealed class ShutdownApp : ChildProcess
     {
-        private readonly ConcurrentQueue<string> _lines = new();
         private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        private ShutdownApp(Process process) => Process = process;
-
-        public Process Process { get; }
+        // The app's dll is copied next to this test assembly (a project reference).
+        private ShutdownApp()
+            : base(
+                [Path.Combine(AppContext.BaseDirectory, "TaskSupervisor.Hosting.ShutdownApp.dll")],
+                new Dictionary<string, string>
+                {
+                    ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1", // numbers in the logs as the regexes read them
+                    ["DOTNET_ENVIRONMENT"] = "Production",
+                })
+        {
+            Process.Exited += (_, _) => _ready.TrySetException(new InvalidOperationException("the app exited before it was ready; " + Transcript()));
+        }
 
         public Task Ready => _ready.Task;
 
-        public IReadOnlyList<string> Lines => [.. _lines];
-
         public static ShutdownApp Start()
         {
-            // The app's dll is copied next to this test assembly (a project reference); run it with the same dotnet.
-            string host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
-            var start = new ProcessStartInfo(host)
-            {
-                ArgumentList = { Path.Combine(AppContext.BaseDirectory, "TaskSupervisor.Hosting.ShutdownApp.dll") },
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-                Environment =
-                {
-                    ["DOTNET_DbgEnableMiniDump"] = "0",
-                    ["DOTNET_SYSTEM_GLOBALIZATION_INVARIANT"] = "1", // numbers in the logs as the regexes read them
-                    ["DOTNET_ENVIRONMENT"] = "Production",
-                },
-            };
-            var process = new Process { StartInfo = start };
-            var app = new ShutdownApp(process);
-            process.OutputDataReceived += (_, e) => app.OnLine(e.Data);
-            process.ErrorDataReceived += (_, e) => app.OnLine(e.Data is null ? null : "stderr: " + e.Data);
-            process.Exited += (_, _) => app._ready.TrySetException(new InvalidOperationException("the app exited before it was ready; " + app.Transcript()));
-            process.EnableRaisingEvents = true;
-            process.Start();
-            process.BeginOutputReadLine();
-            process.BeginErrorReadLine();
+            var app = new ShutdownApp();
+            app.Launch();
             return app;
         }
 
-        /// <summary>Sends SIGTERM.</summary>
-        public void Terminate()
+        protected override void OnLine(string line)
         {
-            using Process kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", Process.Id.ToString(CultureInfo.InvariantCulture) } })!;
-            kill.WaitForExit(TimeSpan.FromSeconds(10)).Should().BeTrue();
-            kill.ExitCode.Should().Be(0);
-        }
-
-        public string Transcript() => "the app's output:" + Environment.NewLine + string.Join(Environment.NewLine, _lines.TakeLast(40));
-
-        public void KillIfRunning()
-        {
-            if (!Process.HasExited)
-            {
-                Process.Kill(entireProcessTree: true);
-            }
-        }
-
-        public void Dispose() => Process.Dispose();
-
-        private void OnLine(string? line)
-        {
-            if (line is null)
-            {
-                return;
-            }
-
-            _lines.Enqueue(line);
             if (line == "ready")
             {
                 _ready.TrySetResult();
