@@ -119,6 +119,20 @@ public sealed class HostDrainTests
     }
 
     [Fact]
+    public async Task StopAsync_AfterTheContainerWasDisposed_DoesNotThrow_TheContainerDrainedTheSupervisor()
+    {
+        IHost host = TestHost.Build(s => s.AddTaskSupervisorHosting().AddTaskSupervisor());
+        await host.StartAsync().Within();
+        ITaskSupervisor supervisor = host.Services.GetRequiredService<ITaskSupervisor>();
+        IHostedService drainService = host.Services.GetServices<IHostedService>().Single(h => h.GetType().Name == "SupervisorDrainService");
+
+        await ((IAsyncDisposable)host.Services).DisposeAsync();
+
+        supervisor.IsClosed.Should().BeTrue("disposing the container drained it");
+        await drainService.Invoking(d => d.StopAsync(CancellationToken.None)).Should().NotThrowAsync();
+    }
+
+    [Fact]
     public async Task StopAsync_SupervisorAlreadyDrained_ReturnsAtOnce_AndTheDrainIsLoggedOnce()
     {
         using IHost host = TestHost.Build(s => s.AddTaskSupervisorHosting().AddTaskSupervisor());

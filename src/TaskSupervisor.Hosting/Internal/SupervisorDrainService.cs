@@ -47,7 +47,18 @@ internal sealed class SupervisorDrainService : IHostedLifecycleService
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        List<ITaskSupervisor> supervisors = ResolveSupervisors();
+        List<ITaskSupervisor> supervisors;
+        try
+        {
+            supervisors = ResolveSupervisors();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The host is stopped after its container was disposed (a host disposed first, then stopped, as a test
+            // factory may do): the container disposed, and so drained, every supervisor it had created.
+            return;
+        }
+
         if (supervisors.Count == 0)
         {
             return;
