@@ -9,7 +9,8 @@ public static class Program
     /// <summary>
     /// Hands the command line to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, <c>--list flat</c>, ...), or, with
     /// <c>--profile-start MODE ROUNDS</c>, runs the start-path driver that <c>profile-start.sh</c> runs under valgrind, or,
-    /// with <c>--durable-latency sqlite|pg TARGET [JOBS]</c>, the latency probe of durable work (<c>durable-figures.sh</c>).
+    /// with <c>--durable-latency sqlite|pg TARGET [JOBS] [same|cross] [POLL-MS|default]</c>, the latency probe of durable
+    /// work (<c>durable-figures.sh</c>; <c>--durable-latency-server</c> is the probe's own second process).
     /// </summary>
     /// <param name="args">BenchmarkDotNet's command-line arguments, or the driver's.</param>
     /// <returns>The exit code.</returns>
@@ -20,7 +21,7 @@ public static class Program
             return StartProfile.Run(args);
         }
 
-        if (args.Length > 0 && args[0] == "--durable-latency")
+        if (args.Length > 0 && args[0] is "--durable-latency" or "--durable-latency-server")
         {
             return DurableLatencyProbe.Run(args);
         }

@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
-# The figures of durable work (issue 13) that BenchmarkDotNet does not give: the latency probe (start to the work's first
-# line, durable in process against Hangfire's Enqueue picked up by a server) on a SQLite file and on PostgreSQL, and the
-# hand-off throughput with two processes on PostgreSQL (A starts JOBS durable jobs whose in-process delivery fails at
-# once, so every one is handed off; B's Hangfire server, 10 workers, runs them all).
+# The figures of durable work (issue 13) that BenchmarkDotNet does not give.
+# 1. The latency probe (DurableLatencyProbe.cs): start to the work's first line, durable in process against Hangfire's
+#    Enqueue picked up by a server, on a SQLite file and on PostgreSQL, jobs one after another. Three runs per storage:
+#    the server in the enqueueing process (Hangfire's best case), the server in a second process (the usual web and
+#    worker split), both with the 200 ms queue poll interval of the tests, and the second process again with the
+#    storage's default interval (15 s for both storages; fewer jobs, as each waits seconds).
+# 2. The hand-off throughput with two processes on PostgreSQL (A starts JOBS durable jobs whose in-process delivery fails
+#    at once, so every one is handed off; B's Hangfire server, 10 workers, runs them all).
 # It starts a throwaway PostgreSQL server (the Debian package, as the `postgres` user, on a loopback port, data under
 # /tmp) as the tests do, and stops it at the end. Run from the repository root, as root:
-#   bash tests/TaskSupervisor.Benchmarks/durable-figures.sh [LATENCY_JOBS=200] [HANDOFF_JOBS=1000]
+#   bash tests/TaskSupervisor.Benchmarks/durable-figures.sh [LATENCY_JOBS=200] [HANDOFF_JOBS=1000] [DEFAULT_POLL_JOBS=20]
 set -euo pipefail
 latency_jobs=${1:-200}
 handoff_jobs=${2:-1000}
+default_poll_jobs=${3:-20}
 root=$(pwd)
 work=$(mktemp -d /tmp/task-supervisor-durable-figures-XXXXXX)
 chmod 755 "$work"
@@ -38,8 +43,12 @@ conn="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres;Pooling=true
 echo "## Latency: start to the work's first line (median, p95)"
 echo "| Storage | Path | Median | p95 |"
 echo "|---|---|---|---|"
-dotnet "$bench" --durable-latency sqlite "$work/latency.db" "$latency_jobs"
-dotnet "$bench" --durable-latency pg "$conn" "$latency_jobs"
+dotnet "$bench" --durable-latency sqlite "$work/latency-same.db" "$latency_jobs" same 200
+dotnet "$bench" --durable-latency sqlite "$work/latency-cross.db" "$latency_jobs" cross 200
+dotnet "$bench" --durable-latency sqlite "$work/latency-default.db" "$default_poll_jobs" cross default
+dotnet "$bench" --durable-latency pg "$conn" "$latency_jobs" same 200
+dotnet "$bench" --durable-latency pg "$conn" "$latency_jobs" cross 200
+dotnet "$bench" --durable-latency pg "$conn" "$default_poll_jobs" cross default
 
 echo "## Hand-off throughput, two processes on PostgreSQL, $handoff_jobs jobs"
 echo "# load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
