@@ -567,12 +567,18 @@ public class SupervisedTask
     };
 
     /// <summary>The task now waits out a restart delay: pending until its next attempt.</summary>
+    /// <remarks>
+    /// A running task's status belongs to the thread that ends its attempt: only that thread ends the task or moves it to
+    /// a backoff (the timer and the token of a backoff being armed only mark it, see <see cref="TaskExtras.WaitBackoff"/>;
+    /// a pending task is claimed by the Pending-to-Running exchange in <see cref="Execute"/>). So nobody can end the task
+    /// between the uncounting and the status change below, and it leaves <see cref="TaskSupervisor.RunningCount"/> once.
+    /// </remarks>
     internal void EnterBackoff()
     {
-        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too. Only from running: a
-        // task that is ending (the last-resort net) keeps its status word to itself.
+        // Uncounted first: whoever sees the task pending sees it gone from RunningCount too.
         _owner.OnLeftRunning(this);
-        Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
+        int previous = Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
+        Debug.Assert(previous == (int)SupervisedTaskStatus.Running, "Only the attempt's own thread moves a running task to its backoff.");
     }
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>

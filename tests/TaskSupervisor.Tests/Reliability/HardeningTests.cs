@@ -163,6 +163,21 @@ public sealed class HardeningTests
         task.Status.Should().Be(SupervisedTaskStatus.Faulted);
         task.Exception!.Message.Should().Be("clock broke");
         clock.ThrowOnTimer = false;
+
+        // The failed attempt left RunningCount exactly once: a task running now counts as one, not as none (a second
+        // uncounting would hide under RunningCount's floor at zero until the next task ran).
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask next = supervisor.Run(async _ =>
+        {
+            running.TrySetResult();
+            await release.Task;
+        });
+        await running.Task.Within();
+        supervisor.RunningCount.Should().Be(1);
+        release.TrySetResult();
+        await next.Task.Within();
+        supervisor.RunningCount.Should().Be(0);
     }
 
     // ---- Races and orderings ----
