@@ -576,7 +576,7 @@ public class SupervisedTask
     internal void EnterBackoff()
     {
         // Uncounted first: whoever sees the task pending sees it gone from RunningCount too.
-        _owner.OnLeftRunning(this);
+        _owner.OnLeftRunning();
         int previous = Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
         Debug.Assert(previous == (int)SupervisedTaskStatus.Running, "Only the attempt's own thread moves a running task to its backoff.");
     }
@@ -718,11 +718,11 @@ public class SupervisedTask
         // running too. The status word is this caller's alone while it ends (EndingBit), so it can be read here.
         if ((Volatile.Read(ref _status) & ~EndingBit) == (int)SupervisedTaskStatus.Running)
         {
-            _owner.OnLeftRunning(this);
+            _owner.OnLeftRunning();
         }
 
         ReleaseRunSlot();
-        TaskSupervisor.Forgotten forgotten = admitted ? _owner.Forget(this, status) : default;
+        TaskRegistry.Removal forgotten = admitted ? _owner.Forget(this, status) : default;
 
         // A full fence: GetCompletionTask writes _completion then reads _status, this writes _status then reads
         // _completion, so at least one of the two sees the other and the completion source is always completed.

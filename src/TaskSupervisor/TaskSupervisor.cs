@@ -13,33 +13,26 @@ namespace TaskSupervision;
 /// <c>services.AddTaskSupervisor()</c>, or create one directly (in a test, or outside DI) and dispose it to drain it.
 /// </summary>
 /// <remarks>
-/// <para>Starting unkeyed work takes no global lock: one atomic update of a state word (the count of tracked tasks and
-/// a closed bit, as in tokio-util's <c>TaskTracker</c>), a striped registry for drain, and a queue on the thread pool.
-/// Keyed work adds one <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> operation.</para>
+/// <para>Starting unkeyed work takes no global lock: one short section under the spin lock of a registry stripe (the
+/// closed check, the link that lets a drain reach the task, the stripe's count) and a queue on the thread pool. Keyed
+/// work adds one section under a stripe of the key table.</para>
 /// <para>A task that has ended is forgotten at once: the supervisor keeps no finished task, result or exception.</para>
 /// </remarks>
 public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 {
-    private const long ClosedBit = 1;
-    private const long CountUnit = 2;
-
     private static readonly Task<CancelResult> s_notFound = Task.FromResult(CancelResult.NotFound);
 
     private readonly ILogger _logger;
     private readonly IServiceScopeFactory? _scopeFactory;
     private readonly TimeSpan _shutdownTimeout;
     private readonly TaskRegistry _registry = new();
-    private readonly KeyTable _keys = new();
     private readonly TaskReporter _reporter;
     private readonly SupervisorDrain _drainer;
     private readonly QuiescenceWaits _quiescence;
     private readonly long _epochTimestamp;
     private readonly DateTimeOffset _epochUtc;
 
-    // (number of tracked tasks << 1) | ClosedBit. One word, so that "admit unless closed" and "the last task ended after
-    // close" are single atomic steps with no window between them. It and the id counter are written by every start (and
-    // the state by every end, on other cores): each sits on a cache line of its own, away from the fields every start reads.
-    private PaddedCounter _state;
+    // Written by every start: on a cache line of its own, away from the fields every start reads.
     private PaddedCounter _lastTaskId;
     private TaskCompletionSource? _idleAfterClose;
     private TaskCompletionSource<DrainReport>? _drain;
@@ -97,7 +90,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public string Name { get; }
 
     /// <inheritdoc />
-    public int Count => (int)(Volatile.Read(ref _state.Value) >> 1);
+    public int Count => _registry.Count;
 
     /// <summary>The clock of this supervisor (<see cref="TaskSupervisorOptions.TimeProvider"/>).</summary>
     public TimeProvider TimeProvider { get; }
@@ -114,7 +107,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <inheritdoc />
     public DrainReport? LastDrainReport => Volatile.Read(ref _lastDrainReport);
     /// <inheritdoc />
-    public bool IsClosed => (Volatile.Read(ref _state.Value) & ClosedBit) != 0;
+    public bool IsClosed => _registry.IsClosed;
 
     internal ConcurrencyLimiter? Limiter { get; }
 
@@ -297,7 +290,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public bool TryGetTask(string key, [NotNullWhen(true)] out SupervisedTask? task)
     {
         Guard.Key(key);
-        return _keys.TryGetValue(key, out task);
+        return _registry.TryGetKey(key, out task);
     }
 
     /// <inheritdoc />
@@ -319,7 +312,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         Guard.Timeout(timeout);
-        if (!_keys.TryGetValue(key, out SupervisedTask? task))
+        if (!_registry.TryGetKey(key, out SupervisedTask? task))
         {
             return cancellationToken.IsCancellationRequested ? Task.FromCanceled<CancelResult>(cancellationToken) : s_notFound;
         }
@@ -431,12 +424,12 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <summary>The task's work is about to run (it was pending).</summary>
     internal void OnRunning(SupervisedTask task)
     {
-        _registry.OnRunning(task);
+        _registry.OnRunning();
         Metrics.RecordRunning(Name, task.Name);
     }
 
     /// <summary>The task's attempt ended: it ended or waits out a restart delay.</summary>
-    internal void OnLeftRunning(SupervisedTask task) => _registry.OnLeftRunning(task);
+    internal void OnLeftRunning() => _registry.OnLeftRunning();
 
     internal void ReportRestarting(SupervisedTask task, Exception? exception, int restartCount, TimeSpan delay) =>
         _reporter.Restarting(task, exception, restartCount, delay);
@@ -448,7 +441,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <summary>Releases the task's key, then logs how it ended and runs its callbacks. Called once per started task, before it is forgotten.</summary>
     internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp, bool reported)
     {
-        _keys.Release(task);
+        _registry.ReleaseKey(task);
         if (reported)
         {
             _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);
@@ -459,33 +452,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     internal bool IsEndReported(SupervisedTaskStatus status, Action<TaskEndedArguments>? taskCallback) =>
         _reporter.IsReported(status, taskCallback);
 
-    /// <summary>What forgetting a task left to announce once its handle shows the end.</summary>
-    internal readonly struct Forgotten(List<TaskRegistry.IdleWait>? idleWaits, bool lastAfterClose, bool quiescent)
-    {
-        public List<TaskRegistry.IdleWait>? IdleWaits { get; } = idleWaits;
-
-        public bool LastAfterClose { get; } = lastAfterClose;
-
-        /// <summary>The count reached zero with quiescence waits attached.</summary>
-        public bool Quiescent { get; } = quiescent;
-    }
-
     /// <summary>
-    /// Forgets an ended task: out of the registry (its outcome tallied if a drain counts it) and out of the count. Nothing
-    /// is completed here; <see cref="Announce"/> does that after the handle shows the end.
+    /// Forgets an ended task: out of the registry and its count (its outcome tallied if a drain counts it). Nothing is
+    /// completed here; <see cref="Announce"/> does that after the handle shows the end.
     /// </summary>
-    internal Forgotten Forget(SupervisedTask task, SupervisedTaskStatus status)
-    {
-        List<TaskRegistry.IdleWait>? waits = _registry.Remove(task, status);
-        long state = Interlocked.Add(ref _state.Value, -CountUnit);
-
-        // Read after the decrement (a full fence): a quiescence wait attached before it is seen here (see QuiescenceWaits).
-        bool quiescent = state < CountUnit && _quiescence.HasWaits;
-        return new Forgotten(waits, state == ClosedBit, quiescent);
-    }
+    internal TaskRegistry.Removal Forget(SupervisedTask task, SupervisedTaskStatus status) => _registry.Remove(task, status);
 
     /// <summary>Completes what waited for the forgotten task: idle waits, and the drain when it was the last task after the close.</summary>
-    internal void Announce(in Forgotten forgotten)
+    internal void Announce(in TaskRegistry.Removal forgotten)
     {
         if (forgotten.IdleWaits is { } waits)
         {
@@ -495,14 +469,15 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             }
         }
 
-        if (forgotten.Quiescent)
+        // The stripe emptied (a full fence after its count): the whole count may be zero now. See QuiescenceWaits.
+        if (forgotten.StripeEmptied && _quiescence.HasWaits)
         {
             _quiescence.CompleteIfQuiescent();
         }
 
         if (forgotten.LastAfterClose)
         {
-            // The last task ended after the close: _idleAfterClose was set before the closed bit, so it is not null.
+            // The last task ended after the close: _idleAfterClose was set before the close, so it is not null.
             Volatile.Read(ref _idleAfterClose)!.TrySetResult();
         }
     }
@@ -518,9 +493,8 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _idleAfterClose, idle);
-        long state = Interlocked.Or(ref _state.Value, ClosedBit);
-        countAtClose = (int)(state >> 1);
-        if (countAtClose == 0)
+        countAtClose = _registry.Close(out bool idleNow);
+        if (idleNow)
         {
             idle.TrySetResult();
         }
@@ -580,14 +554,14 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 
         while (true)
         {
-            if (_keys.TryAdd(key, task))
+            if (_registry.TryAddKey(task))
             {
                 OnAccepted(task);
                 Dispatch(task, reservation);
                 return task;
             }
 
-            if (!_keys.TryGetValue(key, out SupervisedTask? current))
+            if (!_registry.TryGetKey(key, out SupervisedTask? current))
             {
                 continue; // The holder ended between the two look-ups; try again.
             }
@@ -596,7 +570,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             {
                 case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
                     task.FollowLineOf(current);
-                    if (!_keys.TryUpdate(key, task, current))
+                    if (!_registry.TryUpdateKey(task, current))
                     {
                         continue;
                     }
@@ -673,27 +647,13 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <returns><see langword="false"/> if the supervisor is closed: the task was ended unstarted and is not tracked.</returns>
     private bool TryAdmit(SupervisedTask task)
     {
-        // Registered before it is counted, so that a drain, which closes first and then snapshots the registry, sees
-        // every task that was admitted before the close.
-        _registry.Add(task);
-        long state = Volatile.Read(ref _state.Value);
-        while (true)
+        if (_registry.TryAdmit(task))
         {
-            if ((state & ClosedBit) != 0)
-            {
-                _registry.Remove(task, status: null);
-                task.EndUnstarted(admitted: false);
-                return false;
-            }
-
-            long seen = Interlocked.CompareExchange(ref _state.Value, state + CountUnit, state);
-            if (seen == state)
-            {
-                return true;
-            }
-
-            state = seen;
+            return true;
         }
+
+        task.EndUnstarted(admitted: false);
+        return false;
     }
 
     private SupervisorClosedException ClosedException() => new(Name, IsDraining);

@@ -10,15 +10,11 @@ internal sealed class DrainTally
     private int _canceled;
     private int _faulted;
     private int _timedOut;
-    private int _notAdmitted;
 
-    public void Record(SupervisedTaskStatus? status)
+    public void Record(SupervisedTaskStatus status)
     {
         switch (status)
         {
-            case null:
-                Interlocked.Increment(ref _notAdmitted);
-                break;
             case SupervisedTaskStatus.RanToCompletion:
                 Interlocked.Increment(ref _completed);
                 break;
@@ -36,6 +32,6 @@ internal sealed class DrainTally
 
     public Counts Read() => new(Volatile.Read(ref _completed), Volatile.Read(ref _canceled), Volatile.Read(ref _faulted), Volatile.Read(ref _timedOut));
 
-    /// <summary>The outcomes counted so far (tasks turned away at the close are not among them).</summary>
+    /// <summary>The outcomes counted so far.</summary>
     internal readonly record struct Counts(int Completed, int Canceled, int Faulted, int TimedOut);
 }

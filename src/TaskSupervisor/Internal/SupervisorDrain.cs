@@ -40,27 +40,10 @@ internal sealed class SupervisorDrain(TaskSupervisor supervisor, TaskRegistry re
         // 2. Signal cancellation to every task still tracked; pending ones will never run.
         if (!idle.IsCompleted)
         {
-            // Pending tasks first: a replacement waiting for its predecessor is cancelled before the predecessor ends.
-            // Each task is cancelled inline by a pool worker; one slow callback (or synchronous code after an await on
-            // the token) holds up its own task, never the others, nor this drain's deadline.
-            var order = new List<SupervisedTask>(counted.Count);
-            foreach (SupervisedTask task in counted)
-            {
-                if (task.Status == SupervisedTaskStatus.Pending && !task.IsEnded)
-                {
-                    order.Add(task);
-                }
-            }
-
-            foreach (SupervisedTask task in counted)
-            {
-                if (task.Status != SupervisedTaskStatus.Pending && !task.IsEnded)
-                {
-                    order.Add(task);
-                }
-            }
-
-            DrainCancellation.Start(order);
+            // In the order MarkForDrain gave (pending tasks first). Each task is cancelled inline by a pool worker; one slow
+            // callback (or synchronous code after an await on the token) holds up its own task, never the others, nor
+            // this drain's deadline. A task that ended meanwhile is skipped there.
+            DrainCancellation.Start(counted);
 
             // 3. Wait for them, up to what is left of the deadline.
             TimeSpan remaining = deadline == Timeout.InfiniteTimeSpan

@@ -1,5 +1,8 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace TaskSupervision.Internal;
 
@@ -8,15 +11,27 @@ namespace TaskSupervision.Internal;
 /// tracked at one moment (<see cref="WhenIdle"/>). Tasks are kept in intrusive doubly linked lists (the links live in
 /// the handle, so tracking allocates nothing) spread over stripes chosen by the starting thread: a thread that starts
 /// many tasks keeps adding to the same stripe (its lock and head stay in that core's cache), two threads starting at
-/// once almost never share a lock, and there is no global lock.
+/// once almost never share a lock, and there is no global lock. A keyed task is kept in its key's stripe instead, beside
+/// its key: the key table is the stripes' dictionaries. Each stripe is guarded by a spin lock
+/// (<see cref="SpinGuarded"/>), not a <see cref="Monitor"/>: its sections are a few instructions long.
 /// </summary>
 internal sealed class TaskRegistry
 {
     private readonly Stripe[] _stripes;
     private readonly int _mask;
 
+    // Attempts counted as running, one padded counter per stripe index (see OnRunning): apart from the stripes, whose
+    // lines the starting threads write.
+    private readonly PaddedCounter[] _running;
+
     // The tally of the drain in progress, set once before the drain marks the tasks it counts.
     private DrainTally? _tally;
+
+    // Set once by Close, before it takes any stripe's lock; read under a stripe's lock by every admission.
+    private int _closed;
+
+    // After Close: the tasks counted at the close and not yet removed, plus one held by Close while it counts.
+    private int _leftAfterClose = 1;
 
     public TaskRegistry()
     {
@@ -28,17 +43,47 @@ internal sealed class TaskRegistry
         }
 
         _mask = count - 1;
+        _running = new PaddedCounter[count];
     }
 
-    public void Add(SupervisedTask task)
+    /// <summary>Whether <see cref="Close"/> has been called: no task is admitted any more.</summary>
+    public bool IsClosed => Volatile.Read(ref _closed) != 0;
+
+    /// <summary>The number of tracked tasks: the sum of the stripes' counts, each exact, read one after another.</summary>
+    public int Count
     {
-        // The stripe is remembered in the handle (a byte in the padding after its status) for the removal.
-        task.RegistryStripe = (byte)(Environment.CurrentManagedThreadId & _mask);
+        get
+        {
+            int sum = 0;
+            foreach (Stripe stripe in _stripes)
+            {
+                sum += Volatile.Read(ref stripe.Count);
+            }
+
+            return sum;
+        }
+    }
+
+    /// <summary>Tracks <paramref name="task"/> unless the registry is closed: the check and the admission are one step.</summary>
+    /// <returns><see langword="false"/> if the registry is closed; the task was not tracked.</returns>
+    public bool TryAdmit(SupervisedTask task)
+    {
+        // The stripe is remembered in the handle (a byte in the padding after its status) for the removal. A keyed task
+        // goes to its key's stripe, so that its key and its link share one lock and one cache line.
+        task.RegistryStripe = (byte)(task.Key is { } key ? KeyStripe(key) : Environment.CurrentManagedThreadId & _mask);
         Stripe stripe = StripeOf(task);
-        lock (stripe)
+        using (stripe.Acquire())
         {
             stripe.AssertInvariants();
             Debug.Assert(!task.IsRegistered, "A task is registered once.");
+
+            // Close sets the flag before it takes any stripe's lock: a start under this lock either sees the flag, or
+            // is seen by the close when it counts this stripe.
+            if (Volatile.Read(ref _closed) != 0)
+            {
+                return false;
+            }
+
             task.RegistryNext = stripe.Head;
             if (stripe.Head is not null)
             {
@@ -47,25 +92,117 @@ internal sealed class TaskRegistry
 
             stripe.Head = task;
             task.IsRegistered = true;
+            stripe.Count++;
+            return true;
         }
     }
+
+    /// <summary>Gives the key of the admitted task <paramref name="task"/> to it, if nobody holds the key.</summary>
+    public bool TryAddKey(SupervisedTask task)
+    {
+        Stripe stripe = StripeOf(task);
+        using (stripe.Acquire())
+        {
+            return (stripe.Keys ??= new Dictionary<string, SupervisedTask>(StringComparer.Ordinal)).TryAdd(task.Key!, task);
+        }
+    }
+
+    /// <summary>The task holding <paramref name="key"/>, if any.</summary>
+    public bool TryGetKey(string key, [NotNullWhen(true)] out SupervisedTask? task)
+    {
+        Stripe stripe = _stripes[KeyStripe(key)];
+        using (stripe.Acquire())
+        {
+            task = null;
+            return stripe.Keys is { } keys && keys.TryGetValue(key, out task);
+        }
+    }
+
+    /// <summary>Hands the key from <paramref name="current"/> to <paramref name="task"/> (same key), if <paramref name="current"/> still holds it.</summary>
+    public bool TryUpdateKey(SupervisedTask task, SupervisedTask current)
+    {
+        Debug.Assert(task.Key == current.Key && task.RegistryStripe == current.RegistryStripe, "One key, one stripe.");
+        Stripe stripe = StripeOf(task);
+        using (stripe.Acquire())
+        {
+            ref SupervisedTask holder = ref stripe.Keys is { } keys ? ref CollectionsMarshal.GetValueRefOrNullRef(keys, task.Key!) : ref Unsafe.NullRef<SupervisedTask>();
+            if (Unsafe.IsNullRef(ref holder) || holder != current)
+            {
+                return false;
+            }
+
+            holder = task;
+            return true;
+        }
+    }
+
+    /// <summary>Releases the task's key, only if the key still maps to this task: a successor may already own it.</summary>
+    public void ReleaseKey(SupervisedTask task)
+    {
+        if (task.Key is not { } key)
+        {
+            return;
+        }
+
+        Stripe stripe = StripeOf(task);
+        using (stripe.Acquire())
+        {
+            // One look-up in the usual case, where the task still holds its key; a successor's is put back.
+            if (stripe.Keys is { } keys && keys.Remove(key, out SupervisedTask? holder) && holder != task)
+            {
+                keys.Add(key, holder);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Closes the registry to new tasks and counts the tasks it tracks. <paramref name="idle"/> is true when none is
+    /// left; otherwise the removal that leaves none says so (<see cref="Removal.LastAfterClose"/>). Called once.
+    /// </summary>
+    public int Close(out bool idle)
+    {
+        Interlocked.Exchange(ref _closed, 1);
+        int count = 0;
+        foreach (Stripe stripe in _stripes)
+        {
+            using (stripe.Acquire())
+            {
+                // Counted under the stripe's lock, before any removal it sees: the tally never drops below the hold.
+                stripe.CountedAtClose = true;
+                count += stripe.Count;
+                Interlocked.Add(ref _leftAfterClose, stripe.Count);
+            }
+        }
+
+        // Let go of the hold: if every task was removed meanwhile (or there was none), the registry is idle now.
+        idle = Interlocked.Decrement(ref _leftAfterClose) == 0;
+        return count;
+    }
+
+    /// <summary>What a removal left to do once the task is forgotten.</summary>
+    /// <param name="IdleWaits">The idle waits that this removal completed.</param>
+    /// <param name="LastAfterClose">The registry was closed, and this was the last task it tracked.</param>
+    /// <param name="StripeEmptied">The task's stripe tracks no task now (a moment the whole count may be zero).</param>
+    internal readonly record struct Removal(List<IdleWait>? IdleWaits, bool LastAfterClose, bool StripeEmptied);
 
     /// <summary>
     /// Removes an ended task. If a drain counted it, its outcome is tallied under the same lock, so that the drain's
     /// report, which reads the tally and the stragglers under every stripe's lock, counts each task exactly once.
     /// </summary>
     /// <param name="task">The task.</param>
-    /// <param name="status">How it ended; <see langword="null"/> when it was never admitted (the supervisor closed first).</param>
-    /// <returns>The idle waits that this removal completed; the caller completes them once the task is forgotten.</returns>
-    public List<IdleWait>? Remove(SupervisedTask task, SupervisedTaskStatus? status)
+    /// <param name="status">How it ended.</param>
+    public Removal Remove(SupervisedTask task, SupervisedTaskStatus status)
     {
         Stripe stripe = StripeOf(task);
-        lock (stripe)
+        List<IdleWait>? done;
+        bool countedAtClose;
+        int left;
+        using (stripe.Acquire())
         {
             stripe.AssertInvariants();
             if (!task.IsRegistered)
             {
-                return null;
+                return default;
             }
 
             if (task.InDrain)
@@ -73,7 +210,7 @@ internal sealed class TaskRegistry
                 _tally!.Record(status);
             }
 
-            List<IdleWait>? done = stripe.Groups is { Count: > 0 } ? stripe.PassBoundary(task) : null;
+            done = stripe.Groups is { Count: > 0 } ? stripe.PassBoundary(task) : null;
             if (task.RegistryPrevious is null)
             {
                 stripe.Head = task.RegistryNext;
@@ -91,8 +228,19 @@ internal sealed class TaskRegistry
             task.RegistryPrevious = null;
             task.RegistryNext = null;
             task.IsRegistered = false;
-            return done;
+            left = --stripe.Count;
+            countedAtClose = stripe.CountedAtClose;
         }
+
+        bool last = countedAtClose && Interlocked.Decrement(ref _leftAfterClose) == 0;
+        if (left == 0)
+        {
+            // A full fence between this stripe's count and what the caller reads next (the quiescence waits, the other
+            // stripes' counts): see QuiescenceWaits. Only when the stripe emptied, which a busy stripe rarely does.
+            Interlocked.MemoryBarrier();
+        }
+
+        return new Removal(done, last, left == 0);
     }
 
     /// <summary>
@@ -116,7 +264,7 @@ internal sealed class TaskRegistry
         var wait = new IdleWait(_stripes.Length);
         foreach (Stripe stripe in _stripes)
         {
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 stripe.AssertInvariants();
                 if (stripe.Head is { } head)
@@ -149,7 +297,7 @@ internal sealed class TaskRegistry
         var tasks = new List<SupervisedTask>();
         foreach (Stripe stripe in _stripes)
         {
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
                 {
@@ -161,26 +309,28 @@ internal sealed class TaskRegistry
         return tasks;
     }
 
-    /// <summary>The task's work is about to run: counted as running in its stripe until <see cref="OnLeftRunning"/>.</summary>
+    /// <summary>The task's work is about to run: counted as running until <see cref="OnLeftRunning"/>.</summary>
     /// <remarks>
-    /// One counter per stripe, not one per supervisor: a task's attempt starts and ends on thread-pool threads, and a
-    /// single shared word written by every attempt of every task would be the one cache line all cores fight over.
+    /// One counter per stripe, chosen by the calling thread, not by the task: an attempt starts and ends on pool threads,
+    /// and a counter shared by every attempt of every task, or by every task a thread started, would be a cache line the
+    /// pool threads fight over. A task counted up on one thread and down on another leaves one counter above and one
+    /// below: only the sum means anything.
     /// </remarks>
-    public void OnRunning(SupervisedTask task) => Interlocked.Increment(ref StripeOf(task).Running.Value);
+    public void OnRunning() => Interlocked.Increment(ref CurrentThreadCounter());
 
     /// <summary>The task's attempt has ended (the task ended, or waits out a restart delay).</summary>
-    public void OnLeftRunning(SupervisedTask task) => Interlocked.Decrement(ref StripeOf(task).Running.Value);
+    public void OnLeftRunning() => Interlocked.Decrement(ref CurrentThreadCounter());
 
     /// <summary>
-    /// The number of tasks whose work is running: the sum of the stripes' counters, each read once. Not a snapshot
+    /// The number of tasks whose work is running: the sum of the counters, each read once. Not a snapshot
     /// across stripes: a task that moves while they are read may be counted in neither state or, briefly, twice.
     /// </summary>
     public int RunningCount()
     {
         long sum = 0;
-        foreach (Stripe stripe in _stripes)
+        for (int i = 0; i < _running.Length; i++)
         {
-            sum += Volatile.Read(ref stripe.Running.Value);
+            sum += Volatile.Read(ref _running[i].Value);
         }
 
         return (int)Math.Max(0, sum);
@@ -195,7 +345,7 @@ internal sealed class TaskRegistry
     {
         foreach (Stripe stripe in _stripes)
         {
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 stripe.AssertInvariants();
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
@@ -207,27 +357,36 @@ internal sealed class TaskRegistry
     }
 
     /// <summary>
-    /// Marks every registered task as counted by the drain whose tally is <paramref name="tally"/>, and returns them.
-    /// Called once, after the supervisor closed: every task registered now was admitted before the close, or is being
-    /// turned away (then <see cref="Remove"/> tallies it as not admitted).
+    /// Marks every registered task as counted by the drain whose tally is <paramref name="tally"/>, and returns them in
+    /// the order the drain cancels them: the pending ones first (a replacement waiting for its predecessor is cancelled
+    /// before the predecessor ends), then the rest. Called once, after the registry closed: every task registered now
+    /// was admitted before the close. One walk, which touches each task once: a drain of many tasks is bound by the
+    /// cache misses of reading them, not by the instructions.
     /// </summary>
     public List<SupervisedTask> MarkForDrain(DrainTally tally)
     {
         Volatile.Write(ref _tally, tally);
-        var tasks = new List<SupervisedTask>();
+        var pending = new List<SupervisedTask>();
+        var rest = new List<SupervisedTask>(Count);
         foreach (Stripe stripe in _stripes)
         {
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
                 {
                     task.InDrain = true;
-                    tasks.Add(task);
+                    (task.Status == SupervisedTaskStatus.Pending ? pending : rest).Add(task);
                 }
             }
         }
 
-        return tasks;
+        if (pending.Count == 0)
+        {
+            return rest;
+        }
+
+        pending.AddRange(rest);
+        return pending;
     }
 
     /// <summary>
@@ -242,7 +401,7 @@ internal sealed class TaskRegistry
         {
             foreach (Stripe stripe in _stripes)
             {
-                Monitor.Enter(stripe);
+                stripe.Enter();
                 locked++;
             }
 
@@ -263,7 +422,7 @@ internal sealed class TaskRegistry
         {
             for (int i = locked - 1; i >= 0; i--)
             {
-                Monitor.Exit(_stripes[i]);
+                _stripes[i].Exit();
             }
         }
     }
@@ -274,7 +433,7 @@ internal sealed class TaskRegistry
         int count = 0;
         foreach (Stripe stripe in _stripes)
         {
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 if (stripe.Groups is { } groups)
                 {
@@ -291,6 +450,11 @@ internal sealed class TaskRegistry
 
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
 
+    // The string's randomized hash: keys chosen by an attacker cannot pile into one stripe.
+    private int KeyStripe(string key) => key.GetHashCode() & _mask;
+
+    private ref long CurrentThreadCounter() => ref _running[Environment.CurrentManagedThreadId & _mask].Value;
+
     private void Detach(IdleWait wait)
     {
         for (int i = 0; i < _stripes.Length; i++)
@@ -301,7 +465,7 @@ internal sealed class TaskRegistry
             }
 
             Stripe stripe = _stripes[i];
-            lock (stripe)
+            using (stripe.Acquire())
             {
                 stripe.AssertInvariants();
                 stripe.Leave(wait);
@@ -309,18 +473,24 @@ internal sealed class TaskRegistry
         }
     }
 
-    private sealed class Stripe(int index)
+    private sealed class Stripe(int index) : SpinGuarded
     {
         public readonly int Index = index;
 
         public SupervisedTask? Head;
 
         /// <summary>
-        /// Tasks of this stripe whose work is running; changed with atomic operations, not under the lock. On a cache line
-        /// of its own: the pool threads that run the tasks change it, while the starting thread takes the stripe's lock
-        /// (in the object's header) and writes its head, and sharing one line would move it between cores twice per task.
+        /// The keys held by the tasks of this stripe (a keyed task is in its key's stripe), created on first use. A
+        /// dictionary stores its entries in arrays: no allocation per key, unlike a
+        /// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s 48-byte node.
         /// </summary>
-        public PaddedCounter Running;
+        public Dictionary<string, SupervisedTask>? Keys;
+
+        /// <summary>The tasks in this stripe; written under the lock, read without it by <see cref="TaskRegistry.Count"/>.</summary>
+        public int Count;
+
+        /// <summary>Whether Close has counted this stripe: its later removals count down what the close left.</summary>
+        public bool CountedAtClose;
 
         /// <summary>The groups of idle waits in this stripe, by the task they stand on; guarded by the stripe's lock.</summary>
         public Dictionary<SupervisedTask, WaitGroup>? Groups;
@@ -399,7 +569,7 @@ internal sealed class TaskRegistry
         [Conditional("DEBUG")]
         public void AssertInvariants()
         {
-            Debug.Assert(Monitor.IsEntered(this), "The stripe's lock is held.");
+            Debug.Assert(IsHeld, "The stripe's lock is held.");
             Debug.Assert(Head is null || Head.RegistryPrevious is null, "The head has no previous task.");
         }
     }
