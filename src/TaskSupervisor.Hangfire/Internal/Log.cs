@@ -22,7 +22,7 @@ internal static partial class Log
     public static partial void LeaseRenewalFailed(ILogger logger, Exception exception, int count, double intervalMs);
 
     [LoggerMessage(EventId = 5, EventName = "DurableWorkLeaseLost", Level = LogLevel.Warning,
-        Message = "The lease of durable work {TaskKey} (job {JobId}) ran out while it was still running in process; a Hangfire server may run it too")]
+        Message = "The lease of durable work {TaskKey} (job {JobId}) ran out while it was still running or waiting to run in process; a Hangfire server may run it too")]
     public static partial void LeaseLost(ILogger logger, string taskKey, string jobId);
 
     [LoggerMessage(EventId = 6, EventName = "DurableWorkAlreadyTaken", Level = LogLevel.Information,
