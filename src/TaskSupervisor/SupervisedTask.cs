@@ -133,12 +133,31 @@ public class SupervisedTask
     // Links of the supervisor's task registry, guarded by the lock of the stripe that holds this task.
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;
-    internal bool IsRegistered;
     internal byte RegistryStripe;
 
-    // Whether the task was tracked when a drain began, so that its outcome counts in the drain's report; guarded by the
-    // lock of the registry stripe that holds the task.
-    internal bool InDrain;
+    // The registry's flags of this task, one byte (the handle has no room for more), guarded by the stripe's lock.
+    private byte _registryFlags;
+
+    /// <summary>Whether the task is in its registry stripe's list; guarded by the stripe's lock.</summary>
+    internal bool IsRegistered
+    {
+        get => (_registryFlags & 1) != 0;
+        set => _registryFlags = (byte)(value ? _registryFlags | 1 : _registryFlags & ~1);
+    }
+
+    /// <summary>Whether the task was tracked when a drain began, so that its outcome counts in the drain's report; guarded by the stripe's lock.</summary>
+    internal bool InDrain
+    {
+        get => (_registryFlags & 2) != 0;
+        set => _registryFlags = (byte)(value ? _registryFlags | 2 : _registryFlags & ~2);
+    }
+
+    /// <summary>Whether idle waits stand on this task (it is a key of its stripe's wait groups); guarded by the stripe's lock.</summary>
+    internal bool IsWaitBoundary
+    {
+        get => (_registryFlags & 4) != 0;
+        set => _registryFlags = (byte)(value ? _registryFlags | 4 : _registryFlags & ~4);
+    }
 
     // Whether the task holds one of the concurrency limiter's run slots; set by its single dispatch, read at its end.
     internal bool HoldsRunSlot;

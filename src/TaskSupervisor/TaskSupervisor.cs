@@ -537,41 +537,33 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             }
         }
 
-        if (!TryAdmit(task))
+        // Admitted and, if keyed, given its key in one section of its stripe; holder is who had the key already.
+        if (!_registry.TryAdmit(task, out SupervisedTask? holder))
         {
             Limiter?.Unreserve(reservation);
+            task.EndUnstarted(admitted: false);
             refusal = StartRefusal.Closed;
             return throwOnRefusal ? throw ClosedException() : null;
         }
 
-        string? key = task.Key;
-        if (key is null)
-        {
-            OnAccepted(task);
-            Dispatch(task, reservation);
-            return task;
-        }
-
         while (true)
         {
-            if (_registry.TryAddKey(task))
+            if (holder is null)
             {
                 OnAccepted(task);
                 Dispatch(task, reservation);
                 return task;
             }
 
-            if (!_registry.TryGetKey(key, out SupervisedTask? current))
-            {
-                continue; // The holder ended between the two look-ups; try again.
-            }
-
+            SupervisedTask current = holder;
             switch (behavior)
             {
                 case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
                     task.FollowLineOf(current);
                     if (!_registry.TryUpdateKey(task, current))
                     {
+                        // The holder ended meanwhile: try again to take the key, or to follow whoever holds it now.
+                        holder = _registry.TryAddKey(task);
                         continue;
                     }
 
@@ -594,7 +586,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
                 default:
                     Limiter?.Unreserve(reservation);
                     task.EndUnstarted(admitted: true);
-                    throw new TaskKeyConflictException(key);
+                    throw new TaskKeyConflictException(task.Key!);
             }
         }
     }
@@ -641,19 +633,6 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         {
             throw ClosedException();
         }
-    }
-
-    /// <summary>Tracks <paramref name="task"/> unless the supervisor is closed.</summary>
-    /// <returns><see langword="false"/> if the supervisor is closed: the task was ended unstarted and is not tracked.</returns>
-    private bool TryAdmit(SupervisedTask task)
-    {
-        if (_registry.TryAdmit(task))
-        {
-            return true;
-        }
-
-        task.EndUnstarted(admitted: false);
-        return false;
     }
 
     private SupervisorClosedException ClosedException() => new(Name, IsDraining);

@@ -64,13 +64,20 @@ internal sealed class TaskRegistry
         }
     }
 
-    /// <summary>Tracks <paramref name="task"/> unless the registry is closed: the check and the admission are one step.</summary>
+    /// <summary>
+    /// Tracks <paramref name="task"/> unless the registry is closed: the check and the admission are one step. A keyed
+    /// task is also given its key in the same step, if nobody holds it.
+    /// </summary>
+    /// <param name="task">The new task.</param>
+    /// <param name="keyHolder">The task that holds the key of <paramref name="task"/> already, or <see langword="null"/>.</param>
     /// <returns><see langword="false"/> if the registry is closed; the task was not tracked.</returns>
-    public bool TryAdmit(SupervisedTask task)
+    public bool TryAdmit(SupervisedTask task, out SupervisedTask? keyHolder)
     {
+        keyHolder = null;
+
         // The stripe is remembered in the handle (a byte in the padding after its status) for the removal. A keyed task
         // goes to its key's stripe, so that its key and its link share one lock and one cache line.
-        task.RegistryStripe = (byte)(task.Key is { } key ? KeyStripe(key) : Environment.CurrentManagedThreadId & _mask);
+        task.RegistryStripe = (byte)((task.Key is { } key ? key.GetHashCode() : Environment.CurrentManagedThreadId) & _mask);
         Stripe stripe = StripeOf(task);
         using (stripe.Acquire())
         {
@@ -93,24 +100,30 @@ internal sealed class TaskRegistry
             stripe.Head = task;
             task.IsRegistered = true;
             stripe.Count++;
+            if (task.Key is { } taskKey)
+            {
+                keyHolder = AddKey(stripe, taskKey, task);
+            }
+
             return true;
         }
     }
 
     /// <summary>Gives the key of the admitted task <paramref name="task"/> to it, if nobody holds the key.</summary>
-    public bool TryAddKey(SupervisedTask task)
+    /// <returns>The task holding the key already, or <see langword="null"/> if <paramref name="task"/> took it.</returns>
+    public SupervisedTask? TryAddKey(SupervisedTask task)
     {
         Stripe stripe = StripeOf(task);
         using (stripe.Acquire())
         {
-            return (stripe.Keys ??= new Dictionary<string, SupervisedTask>(StringComparer.Ordinal)).TryAdd(task.Key!, task);
+            return AddKey(stripe, task.Key!, task);
         }
     }
 
     /// <summary>The task holding <paramref name="key"/>, if any.</summary>
     public bool TryGetKey(string key, [NotNullWhen(true)] out SupervisedTask? task)
     {
-        Stripe stripe = _stripes[KeyStripe(key)];
+        Stripe stripe = _stripes[key.GetHashCode() & _mask];
         using (stripe.Acquire())
         {
             task = null;
@@ -210,7 +223,8 @@ internal sealed class TaskRegistry
                 _tally!.Record(status);
             }
 
-            done = stripe.Groups is { Count: > 0 } ? stripe.PassBoundary(task) : null;
+            // A flag of the task, not a look-up: a task end costs nothing more while idle waits are attached, unless waits stand on it.
+            done = task.IsWaitBoundary ? stripe.PassBoundary(task) : null;
             if (task.RegistryPrevious is null)
             {
                 stripe.Head = task.RegistryNext;
@@ -448,10 +462,22 @@ internal sealed class TaskRegistry
         return count;
     }
 
+    // A keyed task's stripe comes from its key's hash, the string's randomized one: keys chosen by an attacker cannot pile
+    // into one stripe.
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
 
-    // The string's randomized hash: keys chosen by an attacker cannot pile into one stripe.
-    private int KeyStripe(string key) => key.GetHashCode() & _mask;
+    /// <summary>Gives <paramref name="key"/> to <paramref name="task"/> unless a task holds it; returns that task, or <see langword="null"/>. Under the stripe's lock.</summary>
+    private static SupervisedTask? AddKey(Stripe stripe, string key, SupervisedTask task)
+    {
+        ref SupervisedTask? holder = ref CollectionsMarshal.GetValueRefOrAddDefault(stripe.Keys ??= new Dictionary<string, SupervisedTask>(StringComparer.Ordinal), key, out bool exists);
+        if (exists)
+        {
+            return holder;
+        }
+
+        holder = task;
+        return null;
+    }
 
     private ref long CurrentThreadCounter() => ref _running[Environment.CurrentManagedThreadId & _mask].Value;
 
@@ -480,9 +506,9 @@ internal sealed class TaskRegistry
         public SupervisedTask? Head;
 
         /// <summary>
-        /// The keys held by the tasks of this stripe (a keyed task is in its key's stripe), created on first use. A
-        /// dictionary stores its entries in arrays: no allocation per key, unlike a
-        /// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s 48-byte node.
+        /// The keys held by the tasks of this stripe (a keyed task is in its key's stripe), created on first use. No
+        /// allocation per key, unlike a <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s
+        /// 48-byte node.
         /// </summary>
         public Dictionary<string, SupervisedTask>? Keys;
 
@@ -502,6 +528,7 @@ internal sealed class TaskRegistry
             {
                 group = new WaitGroup(boundary);
                 Groups.Add(boundary, group);
+                boundary.IsWaitBoundary = true;
             }
 
             group.Waits.Add(wait);
@@ -521,14 +548,17 @@ internal sealed class TaskRegistry
             if (group.Waits.Count == 0)
             {
                 Groups!.Remove(group.Boundary);
+                group.Boundary.IsWaitBoundary = false;
             }
         }
 
         /// <summary>Moves the group standing on <paramref name="task"/> to the next older task; returns the waits now done.</summary>
         public List<IdleWait>? PassBoundary(SupervisedTask task)
         {
+            task.IsWaitBoundary = false;
             if (!Groups!.Remove(task, out WaitGroup? group))
             {
+                Debug.Fail("A wait boundary has its group.");
                 return null;
             }
 
@@ -550,6 +580,7 @@ internal sealed class TaskRegistry
 
                 group.Boundary = next;
                 Groups[next] = group;
+                next.IsWaitBoundary = true;
                 return null;
             }
 
