@@ -130,6 +130,9 @@ public class SupervisedTask
 
     internal bool IsEnded => (Volatile.Read(ref _status) & ~EndingBit) >= (int)SupervisedTaskStatus.RanToCompletion;
 
+    /// <summary>Whether the task has ended or is ending (its key is free from the moment the end begins).</summary>
+    internal bool IsEndingOrEnded => Volatile.Read(ref _status) >= (int)SupervisedTaskStatus.RanToCompletion; // EndingBit is above every status
+
     // Links of the supervisor's task registry, guarded by the lock of the stripe that holds this task.
     internal SupervisedTask? RegistryPrevious;
     internal SupervisedTask? RegistryNext;

@@ -26,6 +26,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     private readonly IServiceScopeFactory? _scopeFactory;
     private readonly TimeSpan _shutdownTimeout;
     private readonly TaskRegistry _registry = new();
+    private readonly KeyTable _keys = new();
     private readonly TaskReporter _reporter;
     private readonly SupervisorDrain _drainer;
     private readonly QuiescenceWaits _quiescence;
@@ -290,7 +291,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     public bool TryGetTask(string key, [NotNullWhen(true)] out SupervisedTask? task)
     {
         Guard.Key(key);
-        return _registry.TryGetKey(key, out task);
+        return _keys.TryGetValue(key, out task);
     }
 
     /// <inheritdoc />
@@ -312,7 +313,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     {
         Guard.Key(key);
         Guard.Timeout(timeout);
-        if (!_registry.TryGetKey(key, out SupervisedTask? task))
+        if (!_keys.TryGetValue(key, out SupervisedTask? task))
         {
             return cancellationToken.IsCancellationRequested ? Task.FromCanceled<CancelResult>(cancellationToken) : s_notFound;
         }
@@ -441,7 +442,12 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
     /// <summary>Releases the task's key, then logs how it ended and runs its callbacks. Called once per started task, before it is forgotten.</summary>
     internal void ReportEnded(SupervisedTask task, SupervisedTaskStatus status, Exception? exception, TimeSpan elapsed, Action<TaskEndedArguments>? taskCallback, bool gaveUp, bool reported)
     {
-        _registry.ReleaseKey(task);
+        // Once closed, no task takes a key any more: an ending holder is ignored by every look-up, and the table is
+        // cleared when the last task has ended (Announce). A drain of many keyed tasks spares a look-up per task.
+        if (!IsClosed)
+        {
+            _keys.Release(task);
+        }
         if (reported)
         {
             _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);
@@ -477,7 +483,9 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 
         if (forgotten.LastAfterClose)
         {
-            // The last task ended after the close: _idleAfterClose was set before the close, so it is not null.
+            // The last task ended after the close: _idleAfterClose was set before the close, so it is not null. Every key
+            // left in the table is stale (see ReportEnded).
+            _keys.Clear();
             Volatile.Read(ref _idleAfterClose)!.TrySetResult();
         }
     }
@@ -537,8 +545,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             }
         }
 
-        // Admitted and, if keyed, given its key in one section of its stripe; holder is who had the key already.
-        if (!_registry.TryAdmit(task, out SupervisedTask? holder))
+        if (!_registry.TryAdmit(task))
         {
             Limiter?.Unreserve(reservation);
             task.EndUnstarted(admitted: false);
@@ -546,6 +553,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             return throwOnRefusal ? throw ClosedException() : null;
         }
 
+        SupervisedTask? holder = task.Key is null ? null : _keys.TryAdd(task);
         while (true)
         {
             if (holder is null)
@@ -560,10 +568,10 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
             {
                 case KeyConflictBehavior.Replace or KeyConflictBehavior.Enqueue:
                     task.FollowLineOf(current);
-                    if (!_registry.TryUpdateKey(task, current))
+                    if (!_keys.TryUpdate(task, current))
                     {
                         // The holder ended meanwhile: try again to take the key, or to follow whoever holds it now.
-                        holder = _registry.TryAddKey(task);
+                        holder = _keys.TryAdd(task);
                         continue;
                     }
 

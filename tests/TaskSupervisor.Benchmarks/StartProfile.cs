@@ -16,6 +16,9 @@ internal static class StartProfile
     /// <summary>Tasks per batch (the benchmarks use 10,000; a smaller batch keeps a valgrind run short).</summary>
     public const int Batch = 1_000;
 
+    /// <summary>Tasks per round of the interleaved probe: as many as a <see cref="StartBenchmarks"/> invocation.</summary>
+    public const int InterleavedBatch = StartBenchmarks.N;
+
     private const int WarmupRounds = 40;
 
     private static readonly Func<CancellationToken, Task> s_work = static _ => Task.CompletedTask;
@@ -75,11 +78,70 @@ internal static class StartProfile
         return 0;
     }
 
+    /// <summary>
+    /// The interleaved probe (<c>-- --interleaved-start ROUNDS</c>): one round (<see cref="InterleavedBatch"/> tasks) of each of raw, unkeyed, keyed, raw-yield
+    /// and unkeyed-yield after another, <c>ROUNDS</c> times, each timed; prints for each supervised mode the median over
+    /// rounds of its time divided by the raw round next to it. A quick, load-tolerant comparison while changing the start
+    /// path (a machine's load moves both rounds of a pair alike); the figures of record are BenchmarkDotNet's.
+    /// </summary>
+    public static int RunInterleaved(string[] args)
+    {
+        if (args.Length < 2 || !int.TryParse(args[1], NumberStyles.None, CultureInfo.InvariantCulture, out int rounds) || rounds < 1)
+        {
+            Console.Error.WriteLine("usage: --interleaved-start <rounds>");
+            return 2;
+        }
+
+        (string Mode, string Baseline)[] pairs = [("unkeyed", "raw"), ("keyed", "raw"), ("unkeyed-yield", "raw-yield")];
+        string[] modes = ["raw", "unkeyed", "keyed", "raw-yield", "unkeyed-yield"];
+        var drivers = modes.ToDictionary(m => m, m => new Driver(m, InterleavedBatch));
+        var times = modes.ToDictionary(m => m, _ => new double[rounds]);
+        for (int i = 0; i < WarmupRounds; i++)
+        {
+            foreach (Driver driver in drivers.Values)
+            {
+                driver.Round();
+            }
+        }
+
+        for (int r = 0; r < rounds; r++)
+        {
+            foreach (string mode in modes)
+            {
+                long before = Stopwatch.GetTimestamp();
+                drivers[mode].Round();
+                times[mode][r] = Stopwatch.GetElapsedTime(before).TotalNanoseconds / InterleavedBatch;
+            }
+        }
+
+        foreach ((string mode, string baseline) in pairs)
+        {
+            double[] ratios = [.. times[mode].Zip(times[baseline], (a, b) => a / b)];
+            Console.WriteLine(FormattableString.Invariant(
+                $"{mode}: {Median(times[mode]):F0} ns/task, {baseline} {Median(times[baseline]):F0} ns/task, ratio (median of {rounds} paired rounds) {Median(ratios):F2}"));
+        }
+
+        Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
+        foreach (Driver driver in drivers.Values)
+        {
+            driver.Dispose();
+        }
+
+        return 0;
+
+        static double Median(double[] values)
+        {
+            double[] sorted = [.. values.Order()];
+            return sorted[sorted.Length / 2];
+        }
+    }
+
     private sealed class Driver : IDisposable
     {
         private readonly string _mode;
-        private readonly Task[] _tasks = new Task[Batch];
-        private readonly string[] _keys = new string[Batch];
+        private readonly int _batch;
+        private readonly Task[] _tasks;
+        private readonly string[] _keys;
         private readonly TaskSupervisor _supervisor = new();
         private readonly TaskSupervisor _configured = new(new TaskSupervisorOptions { OnTaskEnded = static _ => { } });
         private readonly TaskOptions _named = new() { Name = "profile" };
@@ -93,13 +155,16 @@ internal static class StartProfile
         private readonly Action _rawSecondHalf;
         private long _nextId;
 
-        public Driver(string mode)
+        public Driver(string mode, int batch = Batch)
         {
             _mode = mode;
+            _batch = batch;
+            _tasks = new Task[batch];
+            _keys = new string[batch];
 
             // Formatted once, as in StartBenchmarks: every round waits until its tasks have ended, and an ended task has
             // released its key, so the next round reuses them.
-            for (int i = 0; i < Batch; i++)
+            for (int i = 0; i < _batch; i++)
             {
                 _keys[i] = "task:" + i.ToString(CultureInfo.InvariantCulture);
             }
@@ -110,13 +175,13 @@ internal static class StartProfile
 #pragma warning restore TS0003
             _unkeyedHalf = () =>
             {
-                for (int i = 0; i < Batch / 2; i++)
+                for (int i = 0; i < _batch / 2; i++)
                 {
                     _supervisor.Run(s_work);
                 }
             };
-            _rawFirstHalf = () => StartRaw(0, Batch / 2);
-            _rawSecondHalf = () => StartRaw(Batch / 2, Batch);
+            _rawFirstHalf = () => StartRaw(0, _batch / 2);
+            _rawSecondHalf = () => StartRaw(_batch / 2, _batch);
         }
 
         public void Round()
@@ -146,7 +211,7 @@ internal static class StartProfile
 
         private Task StartRaw(Action action)
         {
-            for (int i = 0; i < Batch; i++)
+            for (int i = 0; i < _batch; i++)
             {
                 _tasks[i] = Task.Run(action);
             }
@@ -162,9 +227,9 @@ internal static class StartProfile
             }
         }
 
-        private static Task StartUnkeyed(TaskSupervisor supervisor, Func<CancellationToken, Task> work, TaskOptions? options)
+        private Task StartUnkeyed(TaskSupervisor supervisor, Func<CancellationToken, Task> work, TaskOptions? options)
         {
-            for (int i = 0; i < Batch; i++)
+            for (int i = 0; i < _batch; i++)
             {
                 supervisor.Run(work, options);
             }
@@ -174,7 +239,7 @@ internal static class StartProfile
 
         private Task StartKeyed()
         {
-            for (int i = 0; i < Batch; i++)
+            for (int i = 0; i < _batch; i++)
             {
                 _supervisor.Run(_keys[i], s_work);
             }
@@ -184,8 +249,8 @@ internal static class StartProfile
 
         private Task StartTracker()
         {
-            Task idle = _countdown.Reset(Batch);
-            for (int i = 0; i < Batch; i++)
+            Task idle = _countdown.Reset(_batch);
+            for (int i = 0; i < _batch; i++)
             {
                 _tracker.TryRun(++_nextId, s_work, CancellationToken.None);
             }

@@ -5,6 +5,43 @@ namespace TaskSupervision.Tests;
 public sealed class DrainTests
 {
     [Fact]
+    public async Task DrainOrder_TasksAdmittedOnSeveralThreads_NewestFirst_AcrossTheRegistrysStripes()
+    {
+        // Each admitting thread adds to its own stripe of the registry; the drain cancels in creation order, newest first,
+        // across stripes (the order of the tasks' objects in memory), not stripe after stripe; pending tasks before all.
+        // Checked on the order the drain is given, which its single cancelling worker follows.
+        await using var owner = new TaskSupervisor();
+        var registry = new TaskSupervision.Internal.TaskRegistry();
+        var created = new System.Collections.Concurrent.ConcurrentBag<SupervisedTask>();
+        var threads = new Thread[4];
+        for (int t = 0; t < threads.Length; t++)
+        {
+            threads[t] = new Thread(() =>
+            {
+                for (int i = 0; i < 25; i++)
+                {
+                    var task = new SupervisedTask(owner, key: null, (Func<CancellationToken, Task>)(_ => Task.CompletedTask), options: null);
+                    registry.TryAdmit(task).Should().BeTrue();
+                    created.Add(task);
+                }
+            });
+            threads[t].Start();
+        }
+
+        foreach (Thread thread in threads)
+        {
+            thread.Join();
+        }
+
+        created.Select(t => t.RegistryStripe).Distinct().Should().HaveCountGreaterThan(1, "the threads used several stripes");
+        registry.Close(out _);
+        List<SupervisedTask> order = registry.MarkForDrain(new TaskSupervision.Internal.DrainTally());
+
+        order.Should().HaveCount(100).And.OnlyHaveUniqueItems();
+        order.Select(t => t.Id).Should().BeInDescendingOrder();
+    }
+
+    [Fact]
     public async Task DisposeAsync_CancelsAndAwaitsEveryTask_WithTheirCleanupRun()
     {
         var harness = new Harness();

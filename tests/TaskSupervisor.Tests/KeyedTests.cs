@@ -201,6 +201,40 @@ public sealed class KeyedTests
     }
 
     [Fact]
+    public async Task DuringADrain_AKeyOfAnEndedTaskIsNotFound_AStragglersKeyIs()
+    {
+        // A drain does not take each ended task's key out of the table (it ignores the keys of tasks whose end has begun):
+        // seen from outside, a key still maps only to a task that has not ended.
+        await using var harness = new Harness(o => o.DrainGracePeriod = TimeSpan.Zero);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask polite = harness.Supervisor.Run("polite", ct => Task.Delay(Timeout.Infinite, ct));
+        var stubbornStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        SupervisedTask stubborn = harness.Supervisor.Run("stubborn", async _ =>
+        {
+            stubbornStarted.TrySetResult();
+            await release.Task; // ignores its token
+        });
+        await stubbornStarted.Task.Within();
+
+        Task<DrainReport> drain = harness.Supervisor.DrainAsync(TimeSpan.FromSeconds(5));
+        await polite.Task.ContinueWith(static _ => { }, TaskScheduler.Default).Within();
+
+        harness.Supervisor.TryGetTask("polite", out _).Should().BeFalse("the task has ended");
+        (await harness.Supervisor.CancelAsync("polite", TimeSpan.Zero).Within()).Should().Be(CancelResult.NotFound);
+        harness.Supervisor.TryGetTask("stubborn", out SupervisedTask? found).Should().BeTrue("the straggler has not ended");
+        found.Should().BeSameAs(stubborn);
+
+        harness.Time.Advance(TimeSpan.FromSeconds(5));
+        DrainReport report = await drain.Within();
+        report.Stragglers.Should().ContainSingle(s => s.Key == "stubborn");
+        harness.Supervisor.TryGetTask("stubborn", out _).Should().BeTrue("a straggler is still tracked after the deadline");
+
+        release.TrySetResult();
+        await stubborn.Task.Within();
+        harness.Supervisor.TryGetTask("stubborn", out _).Should().BeFalse();
+    }
+
+    [Fact]
     public async Task GetSnapshot_ListsKeyNameStatusAndAge()
     {
         await using var harness = new Harness();

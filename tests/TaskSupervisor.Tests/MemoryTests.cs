@@ -30,6 +30,36 @@ public sealed class MemoryTests
     }
 
     [Fact]
+    public async Task KeyedTasksEndedByADrain_AreCollectableOnceTheDrainEnds()
+    {
+        // A drain leaves the keys of the tasks it ends in the key table (no look-up per task) and clears the table when
+        // the last one has ended: nothing of them may stay behind.
+        var supervisor = new TaskSupervisor();
+        WeakReference[] handles = StartKeyedUntilCancelled(supervisor, 1000);
+        DrainReport report = await supervisor.DrainAsync().Within();
+        report.Canceled.Should().Be(1000);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        handles.Count(h => h.IsAlive).Should().BeLessThan(50, "the supervisor keeps no ended task, not even in its key table");
+        GC.KeepAlive(supervisor);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] StartKeyedUntilCancelled(TaskSupervisor supervisor, int count)
+    {
+        var handles = new WeakReference[count];
+        for (int i = 0; i < count; i++)
+        {
+            handles[i] = new WeakReference(supervisor.Run("key:" + i, ct => Task.Delay(Timeout.Infinite, ct)));
+        }
+
+        return handles;
+    }
+
+    [Fact]
     public async Task MillionFinishedTasks_MemoryReturnsToWithinASmallBoundOfTheStart()
     {
         await using var supervisor = new TaskSupervisor();

@@ -1,8 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace TaskSupervision.Internal;
 
@@ -11,8 +9,7 @@ namespace TaskSupervision.Internal;
 /// tracked at one moment (<see cref="WhenIdle"/>). Tasks are kept in intrusive doubly linked lists (the links live in
 /// the handle, so tracking allocates nothing) spread over stripes chosen by the starting thread: a thread that starts
 /// many tasks keeps adding to the same stripe (its lock and head stay in that core's cache), two threads starting at
-/// once almost never share a lock, and there is no global lock. A keyed task is kept in its key's stripe instead, beside
-/// its key: the key table is the stripes' dictionaries. Each stripe is guarded by a spin lock
+/// once almost never share a lock, and there is no global lock. Each stripe is guarded by a spin lock
 /// (<see cref="SpinGuarded"/>), not a <see cref="Monitor"/>: its sections are a few instructions long.
 /// </summary>
 internal sealed class TaskRegistry
@@ -64,20 +61,12 @@ internal sealed class TaskRegistry
         }
     }
 
-    /// <summary>
-    /// Tracks <paramref name="task"/> unless the registry is closed: the check and the admission are one step. A keyed
-    /// task is also given its key in the same step, if nobody holds it.
-    /// </summary>
-    /// <param name="task">The new task.</param>
-    /// <param name="keyHolder">The task that holds the key of <paramref name="task"/> already, or <see langword="null"/>.</param>
+    /// <summary>Tracks <paramref name="task"/> unless the registry is closed: the check and the admission are one step.</summary>
     /// <returns><see langword="false"/> if the registry is closed; the task was not tracked.</returns>
-    public bool TryAdmit(SupervisedTask task, out SupervisedTask? keyHolder)
+    public bool TryAdmit(SupervisedTask task)
     {
-        keyHolder = null;
-
-        // The stripe is remembered in the handle (a byte in the padding after its status) for the removal. A keyed task
-        // goes to its key's stripe, so that its key and its link share one lock and one cache line.
-        task.RegistryStripe = (byte)((task.Key is { } key ? key.GetHashCode() : Environment.CurrentManagedThreadId) & _mask);
+        // The stripe is remembered in the handle (a byte in the padding after its status) for the removal.
+        task.RegistryStripe = (byte)(Environment.CurrentManagedThreadId & _mask);
         Stripe stripe = StripeOf(task);
         using (stripe.Acquire())
         {
@@ -100,71 +89,7 @@ internal sealed class TaskRegistry
             stripe.Head = task;
             task.IsRegistered = true;
             stripe.Count++;
-            if (task.Key is { } taskKey)
-            {
-                keyHolder = AddKey(stripe, taskKey, task);
-            }
-
             return true;
-        }
-    }
-
-    /// <summary>Gives the key of the admitted task <paramref name="task"/> to it, if nobody holds the key.</summary>
-    /// <returns>The task holding the key already, or <see langword="null"/> if <paramref name="task"/> took it.</returns>
-    public SupervisedTask? TryAddKey(SupervisedTask task)
-    {
-        Stripe stripe = StripeOf(task);
-        using (stripe.Acquire())
-        {
-            return AddKey(stripe, task.Key!, task);
-        }
-    }
-
-    /// <summary>The task holding <paramref name="key"/>, if any.</summary>
-    public bool TryGetKey(string key, [NotNullWhen(true)] out SupervisedTask? task)
-    {
-        Stripe stripe = _stripes[key.GetHashCode() & _mask];
-        using (stripe.Acquire())
-        {
-            task = null;
-            return stripe.Keys is { } keys && keys.TryGetValue(key, out task);
-        }
-    }
-
-    /// <summary>Hands the key from <paramref name="current"/> to <paramref name="task"/> (same key), if <paramref name="current"/> still holds it.</summary>
-    public bool TryUpdateKey(SupervisedTask task, SupervisedTask current)
-    {
-        Debug.Assert(task.Key == current.Key && task.RegistryStripe == current.RegistryStripe, "One key, one stripe.");
-        Stripe stripe = StripeOf(task);
-        using (stripe.Acquire())
-        {
-            ref SupervisedTask holder = ref stripe.Keys is { } keys ? ref CollectionsMarshal.GetValueRefOrNullRef(keys, task.Key!) : ref Unsafe.NullRef<SupervisedTask>();
-            if (Unsafe.IsNullRef(ref holder) || holder != current)
-            {
-                return false;
-            }
-
-            holder = task;
-            return true;
-        }
-    }
-
-    /// <summary>Releases the task's key, only if the key still maps to this task: a successor may already own it.</summary>
-    public void ReleaseKey(SupervisedTask task)
-    {
-        if (task.Key is not { } key)
-        {
-            return;
-        }
-
-        Stripe stripe = StripeOf(task);
-        using (stripe.Acquire())
-        {
-            // One look-up in the usual case, where the task still holds its key; a successor's is put back.
-            if (stripe.Keys is { } keys && keys.Remove(key, out SupervisedTask? holder) && holder != task)
-            {
-                keys.Add(key, holder);
-            }
         }
     }
 
@@ -380,12 +305,14 @@ internal sealed class TaskRegistry
     public List<SupervisedTask> MarkForDrain(DrainTally tally)
     {
         Volatile.Write(ref _tally, tally);
-        var pending = new List<SupervisedTask>();
-        var rest = new List<SupervisedTask>(Count);
+        var pending = new Runs(0);
+        var rest = new Runs(Count);
         foreach (Stripe stripe in _stripes)
         {
             using (stripe.Acquire())
             {
+                pending.BeginRun();
+                rest.BeginRun();
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
                 {
                     task.InDrain = true;
@@ -394,13 +321,69 @@ internal sealed class TaskRegistry
             }
         }
 
-        if (pending.Count == 0)
+        List<SupervisedTask> ordered = rest.NewestFirst();
+        if (pending.Tasks.Count == 0)
         {
-            return rest;
+            return ordered;
         }
 
-        pending.AddRange(rest);
-        return pending;
+        List<SupervisedTask> all = pending.NewestFirst();
+        all.AddRange(ordered);
+        return all;
+    }
+
+    /// <summary>
+    /// Tasks collected stripe by stripe, each stripe's run newest first (as a stripe's list is), merged by
+    /// <see cref="NewestFirst"/> into one run newest first: the order the tasks were created in, backwards, which is about
+    /// the order of their objects in memory. Tasks started by several threads sit in several stripes, and a drain that
+    /// cancelled stripe after stripe would jump through memory: measured with 100,000 tasks spread over eight stripes,
+    /// 750-880 ns a task that way, 437 merged, against 250-290 for the same tasks in one stripe. One stripe in use (one
+    /// starting thread) costs no merge.
+    /// </summary>
+    private sealed class Runs(int capacity)
+    {
+        private readonly List<long> _ids = new(capacity);
+        private readonly List<int> _starts = [];
+
+        public List<SupervisedTask> Tasks { get; } = new(capacity);
+
+        public void BeginRun() => _starts.Add(Tasks.Count);
+
+        public void Add(SupervisedTask task)
+        {
+            Tasks.Add(task);
+            _ids.Add(task.Id);
+        }
+
+        public List<SupervisedTask> NewestFirst()
+        {
+            var queue = new PriorityQueue<(int Next, int End), long>();
+            for (int i = 0; i < _starts.Count; i++)
+            {
+                int end = i + 1 < _starts.Count ? _starts[i + 1] : Tasks.Count;
+                if (_starts[i] < end)
+                {
+                    queue.Enqueue((_starts[i], end), -_ids[_starts[i]]);
+                }
+            }
+
+            if (queue.Count <= 1)
+            {
+                return Tasks;
+            }
+
+            var merged = new List<SupervisedTask>(Tasks.Count);
+            while (queue.TryDequeue(out (int Next, int End) run, out _))
+            {
+                merged.Add(Tasks[run.Next]);
+                if (run.Next + 1 < run.End)
+                {
+                    queue.Enqueue((run.Next + 1, run.End), -_ids[run.Next + 1]);
+                }
+            }
+
+            return merged;
+        }
     }
 
     /// <summary>
@@ -462,22 +445,8 @@ internal sealed class TaskRegistry
         return count;
     }
 
-    // A keyed task's stripe comes from its key's hash, the string's randomized one: keys chosen by an attacker cannot pile
-    // into one stripe.
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
 
-    /// <summary>Gives <paramref name="key"/> to <paramref name="task"/> unless a task holds it; returns that task, or <see langword="null"/>. Under the stripe's lock.</summary>
-    private static SupervisedTask? AddKey(Stripe stripe, string key, SupervisedTask task)
-    {
-        ref SupervisedTask? holder = ref CollectionsMarshal.GetValueRefOrAddDefault(stripe.Keys ??= new Dictionary<string, SupervisedTask>(StringComparer.Ordinal), key, out bool exists);
-        if (exists)
-        {
-            return holder;
-        }
-
-        holder = task;
-        return null;
-    }
 
     private ref long CurrentThreadCounter() => ref _running[Environment.CurrentManagedThreadId & _mask].Value;
 
@@ -504,13 +473,6 @@ internal sealed class TaskRegistry
         public readonly int Index = index;
 
         public SupervisedTask? Head;
-
-        /// <summary>
-        /// The keys held by the tasks of this stripe (a keyed task is in its key's stripe), created on first use. No
-        /// allocation per key, unlike a <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/>'s
-        /// 48-byte node.
-        /// </summary>
-        public Dictionary<string, SupervisedTask>? Keys;
 
         /// <summary>The tasks in this stripe; written under the lock, read without it by <see cref="TaskRegistry.Count"/>.</summary>
         public int Count;
