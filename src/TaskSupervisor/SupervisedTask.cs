@@ -148,13 +148,6 @@ public class SupervisedTask
         set => _registryFlags = (byte)(value ? _registryFlags | 1 : _registryFlags & ~1);
     }
 
-    /// <summary>Whether the task was tracked when a drain began, so that its outcome counts in the drain's report; guarded by the stripe's lock.</summary>
-    internal bool InDrain
-    {
-        get => (_registryFlags & 2) != 0;
-        set => _registryFlags = (byte)(value ? _registryFlags | 2 : _registryFlags & ~2);
-    }
-
     /// <summary>Whether idle waits stand on this task (it is a key of its stripe's wait groups); guarded by the stripe's lock.</summary>
     internal bool IsWaitBoundary
     {

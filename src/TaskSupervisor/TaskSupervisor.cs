@@ -495,13 +495,13 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
 
     /// <summary>
     /// Closes the supervisor to new work (a start after this throws), and returns a task that completes when the last
-    /// task tracked now has been forgotten.
+    /// task tracked now has been forgotten. Every task tracked now is tallied in <paramref name="tally"/> when it ends.
     /// </summary>
-    internal Task Close(out int countAtClose)
+    internal Task Close(DrainTally tally, out int countAtClose)
     {
         var idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref _idleAfterClose, idle);
-        countAtClose = _registry.Close(out bool idleNow);
+        countAtClose = _registry.Close(tally, out bool idleNow);
         if (idleNow)
         {
             idle.TrySetResult();

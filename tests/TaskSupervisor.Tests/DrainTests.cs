@@ -34,8 +34,8 @@ public sealed class DrainTests
         }
 
         created.Select(t => t.RegistryStripe).Distinct().Should().HaveCountGreaterThan(1, "the threads used several stripes");
-        registry.Close(out _);
-        List<SupervisedTask> order = registry.MarkForDrain(new TaskSupervision.Internal.DrainTally());
+        registry.Close(new TaskSupervision.Internal.DrainTally(), out _);
+        List<SupervisedTask> order = registry.MarkForDrain();
 
         order.Should().HaveCount(100).And.OnlyHaveUniqueItems();
         order.Select(t => t.Id).Should().BeInDescendingOrder();

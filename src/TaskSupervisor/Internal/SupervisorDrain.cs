@@ -26,8 +26,8 @@ internal sealed class SupervisorDrain(TaskSupervisor supervisor, TaskRegistry re
     {
         TimeProvider time = supervisor.TimeProvider;
         long started = time.GetTimestamp();
-        Task idle = supervisor.Close(out int countAtClose);
-        List<SupervisedTask> counted = registry.MarkForDrain(new DrainTally());
+        Task idle = supervisor.Close(new DrainTally(), out int countAtClose);
+        List<SupervisedTask> counted = registry.MarkForDrain();
         Log.DrainStarted(logger, supervisor.Name, countAtClose, deadline.TotalMilliseconds);
 
         // 1. Grace: let tasks finish on their own, within the deadline.

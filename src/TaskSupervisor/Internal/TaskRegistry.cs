@@ -46,8 +46,40 @@ internal sealed class TaskRegistry
     /// <summary>Whether <see cref="Close"/> has been called: no task is admitted any more.</summary>
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
-    /// <summary>The number of tracked tasks: the sum of the stripes' counts, each exact, read one after another.</summary>
+    /// <summary>
+    /// The number of tracked tasks at one moment: the stripes' counts summed under all their locks at once (taken in order,
+    /// as the drain's closing cut takes them). A sum read stripe after stripe could see a zero that never was: a task that
+    /// starts another and then ends can be counted in neither stripe. A start or an end waits at most for the sum.
+    /// </summary>
     public int Count
+    {
+        get
+        {
+            int locked = 0;
+            try
+            {
+                int sum = 0;
+                foreach (Stripe stripe in _stripes)
+                {
+                    stripe.Enter();
+                    locked++;
+                    sum += stripe.Count;
+                }
+
+                return sum;
+            }
+            finally
+            {
+                for (int i = locked - 1; i >= 0; i--)
+                {
+                    _stripes[i].Exit();
+                }
+            }
+        }
+    }
+
+    /// <summary>The stripes' counts read one after another, without their locks: a size hint, not a count.</summary>
+    private int RoughCount
     {
         get
         {
@@ -57,7 +89,7 @@ internal sealed class TaskRegistry
                 sum += Volatile.Read(ref stripe.Count);
             }
 
-            return sum;
+            return Math.Max(0, sum);
         }
     }
 
@@ -94,11 +126,13 @@ internal sealed class TaskRegistry
     }
 
     /// <summary>
-    /// Closes the registry to new tasks and counts the tasks it tracks. <paramref name="idle"/> is true when none is
+    /// Closes the registry to new tasks and counts the tasks it tracks: each of them is tallied in
+    /// <paramref name="tally"/> when it is removed, so that a drain's report counts exactly the tasks counted here. <paramref name="idle"/> is true when none is
     /// left; otherwise the removal that leaves none says so (<see cref="Removal.LastAfterClose"/>). Called once.
     /// </summary>
-    public int Close(out bool idle)
+    public int Close(DrainTally tally, out bool idle)
     {
+        Volatile.Write(ref _tally, tally);
         Interlocked.Exchange(ref _closed, 1);
         int count = 0;
         foreach (Stripe stripe in _stripes)
@@ -143,7 +177,7 @@ internal sealed class TaskRegistry
                 return default;
             }
 
-            if (task.InDrain)
+            if (stripe.CountedAtClose)
             {
                 _tally!.Record(status);
             }
@@ -296,17 +330,15 @@ internal sealed class TaskRegistry
     }
 
     /// <summary>
-    /// Marks every registered task as counted by the drain whose tally is <paramref name="tally"/>, and returns them in
-    /// the order the drain cancels them: the pending ones first (a replacement waiting for its predecessor is cancelled
-    /// before the predecessor ends), then the rest. Called once, after the registry closed: every task registered now
-    /// was admitted before the close. One walk, which touches each task once: a drain of many tasks is bound by the
-    /// cache misses of reading them, not by the instructions.
+    /// The tasks registered now, in the order the drain cancels them: the pending ones first (a replacement waiting for
+    /// its predecessor is cancelled before the predecessor ends), then the rest. Called once, after <see cref="Close"/>:
+    /// every task registered now was counted there. One walk, which touches each task once: a drain of many tasks is
+    /// bound by the cache misses of reading them, not by the instructions.
     /// </summary>
-    public List<SupervisedTask> MarkForDrain(DrainTally tally)
+    public List<SupervisedTask> MarkForDrain()
     {
-        Volatile.Write(ref _tally, tally);
         var pending = new Runs(0);
-        var rest = new Runs(Count);
+        var rest = new Runs(RoughCount);
         foreach (Stripe stripe in _stripes)
         {
             using (stripe.Acquire())
@@ -315,7 +347,6 @@ internal sealed class TaskRegistry
                 rest.BeginRun();
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
                 {
-                    task.InDrain = true;
                     (task.Status == SupervisedTaskStatus.Pending ? pending : rest).Add(task);
                 }
             }
@@ -388,7 +419,7 @@ internal sealed class TaskRegistry
 
     /// <summary>
     /// The drain's closing cut: under every stripe's lock at once (taken in order; a removal takes only one), the tally and
-    /// the tasks the drain counted that are still registered, so that no task is in both or in neither.
+    /// the tasks still registered (every one counted at the close), so that no task is in both or in neither.
     /// </summary>
     public (DrainTally.Counts Counts, List<SupervisedTask> Stragglers) CloseDrain()
     {
@@ -406,10 +437,7 @@ internal sealed class TaskRegistry
             {
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
                 {
-                    if (task.InDrain)
-                    {
-                        stragglers.Add(task);
-                    }
+                    stragglers.Add(task); // registered after the close: counted at the close, and not ended
                 }
             }
 
@@ -474,7 +502,7 @@ internal sealed class TaskRegistry
 
         public SupervisedTask? Head;
 
-        /// <summary>The tasks in this stripe; written under the lock, read without it by <see cref="TaskRegistry.Count"/>.</summary>
+        /// <summary>The tasks in this stripe; guarded by the lock (read without it only as a size hint).</summary>
         public int Count;
 
         /// <summary>Whether Close has counted this stripe: its later removals count down what the close left.</summary>
