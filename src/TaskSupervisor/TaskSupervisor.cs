@@ -448,6 +448,7 @@ public sealed partial class TaskSupervisor : ITaskSupervisor, IDisposable
         {
             _keys.Release(task);
         }
+
         if (reported)
         {
             _reporter.Ended(task, status, exception, elapsed, taskCallback, gaveUp);

@@ -4,7 +4,7 @@ namespace TaskSupervision.Internal;
 
 /// <summary>
 /// The waits for a moment when the supervisor tracks no task at all (<see cref="TaskSupervisor.WhenQuiescentAsync"/>).
-/// A task end looks here only when it brought the count to zero and a wait is attached: one volatile read otherwise.
+/// A task end looks here only when it emptied its registry stripe and a wait is attached: one volatile read otherwise.
 /// </summary>
 internal sealed class QuiescenceWaits(TaskSupervisor supervisor)
 {
@@ -12,10 +12,10 @@ internal sealed class QuiescenceWaits(TaskSupervisor supervisor)
     private readonly HashSet<Wait> _waits = new(ReferenceEqualityComparer.Instance); // guarded by _lock
 
     // The number of attached waits, changed with interlocked operations (full fences) under the lock and read without
-    // it by the task end that brought the count to zero.
+    // it by the task end that emptied its stripe.
     private int _attached;
 
-    /// <summary>Whether any wait is attached; read by the task end that brought the count to zero.</summary>
+    /// <summary>Whether any wait is attached; read by the task end that emptied its stripe.</summary>
     public bool HasWaits => Volatile.Read(ref _attached) != 0;
 
     /// <summary>The waits attached now (for tests: a cancelled wait must be gone at once).</summary>
@@ -41,9 +41,10 @@ internal sealed class QuiescenceWaits(TaskSupervisor supervisor)
             Interlocked.Increment(ref _attached);
         }
 
-        // The increment above and a task end's decrement of the count are both full fences, and each side reads the
-        // other's word after writing its own: either this read sees the count at zero, or the task end that brought it
-        // there sees this wait. No quiescent moment after the attach is missed.
+        // The increment above is a full fence, and so is the fence a task end issues after emptying its stripe (see
+        // TaskRegistry.Remove); each side reads the other's word after writing its own: either this read sees the count
+        // at zero, or the task end that brought it there sees this wait. No quiescent moment after the attach is missed.
+        // The count itself is read under every stripe's lock, so the zero it sees is one that was.
         if (supervisor.Count == 0)
         {
             CompleteIfQuiescent();
@@ -64,10 +65,10 @@ internal sealed class QuiescenceWaits(TaskSupervisor supervisor)
     }
 
     /// <summary>
-    /// Completes every attached wait if the supervisor tracks no task now. Called after a task end brought the count to
-    /// zero; the count is read again under the lock, so that a task started since then (whose start came after that
-    /// moment) keeps the waits attached until the next time the count reaches zero: a wait never completes while a task
-    /// it could have seen is tracked.
+    /// Completes every attached wait if the supervisor tracks no task now. Called after a task end emptied its stripe
+    /// (the count may be zero); the count is read here, so that a task still tracked in another stripe, or started since
+    /// (whose start came after that moment), keeps the waits attached until the next time the count reaches zero: a wait
+    /// never completes while a task it could have seen is tracked.
     /// </summary>
     public void CompleteIfQuiescent()
     {
