@@ -12,10 +12,7 @@ public sealed class CallbackAndDisposeTests
     public async Task OnTaskEnded_AsyncDeadLetter_StartedAsASupervisedTask_IsWritten_AndQuiescenceWaitsForIt()
     {
         var store = new DeadLetterStore();
-        await using ServiceProvider provider = new ServiceCollection()
-            .AddSingleton(store)
-            .AddTaskSupervisor((o, services) => o.OnTaskEnded = e => WriteDeadLetter(e, services))
-            .BuildServiceProvider();
+        await using ServiceProvider provider = WithDeadLetters(store);
         ITaskSupervisor supervisor = provider.GetRequiredService<ITaskSupervisor>();
 
         supervisor.Run(_ => throw new InvalidOperationException("boom"), new TaskOptions { Name = "import" });
@@ -33,10 +30,7 @@ public sealed class CallbackAndDisposeTests
     public async Task OnTaskEnded_DuringADrain_TryRunReportsClosed_AndTheCallbackFallsBackWithoutThrowing()
     {
         var store = new DeadLetterStore();
-        await using ServiceProvider provider = new ServiceCollection()
-            .AddSingleton(store)
-            .AddTaskSupervisor((o, services) => o.OnTaskEnded = e => WriteDeadLetter(e, services))
-            .BuildServiceProvider();
+        await using ServiceProvider provider = WithDeadLetters(store);
         ITaskSupervisor supervisor = provider.GetRequiredService<ITaskSupervisor>();
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         supervisor.Run(async ct =>
@@ -99,6 +93,12 @@ public sealed class CallbackAndDisposeTests
     }
 
     /// <summary>The README's pattern: async work from a callback is handed to the supervisor, never awaited in the callback.</summary>
+    /// <summary>A container whose default supervisor writes a dead letter for every failed task (the README's pattern).</summary>
+    private static ServiceProvider WithDeadLetters(DeadLetterStore store) => new ServiceCollection()
+        .AddSingleton(store)
+        .AddTaskSupervisor((o, services) => o.OnTaskEnded = e => WriteDeadLetter(e, services))
+        .BuildServiceProvider();
+
     private static void WriteDeadLetter(TaskEndedArguments ended, IServiceProvider services)
     {
         if (ended.Status != SupervisedTaskStatus.Faulted || ended.Name == "dead-letter")

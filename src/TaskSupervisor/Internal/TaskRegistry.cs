@@ -47,33 +47,23 @@ internal sealed class TaskRegistry
     public bool IsClosed => Volatile.Read(ref _closed) != 0;
 
     /// <summary>
-    /// The number of tracked tasks at one moment: the stripes' counts summed under all their locks at once (taken in order,
-    /// as the drain's closing cut takes them). A sum read stripe after stripe could see a zero that never was: a task that
-    /// starts another and then ends can be counted in neither stripe. A start or an end waits at most for the sum.
+    /// The number of tracked tasks at one moment: the stripes' counts summed under all their locks at once
+    /// (<see cref="LockAll"/>). A sum read stripe after stripe could see a zero that never was: a task that starts another
+    /// and then ends can be counted in neither stripe. A start or an end waits at most for the sum.
     /// </summary>
     public int Count
     {
         get
         {
-            int locked = 0;
-            try
+            using (LockAll())
             {
                 int sum = 0;
                 foreach (Stripe stripe in _stripes)
                 {
-                    stripe.Enter();
-                    locked++;
                     sum += stripe.Count;
                 }
 
                 return sum;
-            }
-            finally
-            {
-                for (int i = locked - 1; i >= 0; i--)
-                {
-                    _stripes[i].Exit();
-                }
             }
         }
     }
@@ -89,7 +79,7 @@ internal sealed class TaskRegistry
                 sum += Volatile.Read(ref stripe.Count);
             }
 
-            return Math.Max(0, sum);
+            return sum;
         }
     }
 
@@ -127,8 +117,9 @@ internal sealed class TaskRegistry
 
     /// <summary>
     /// Closes the registry to new tasks and counts the tasks it tracks: each of them is tallied in
-    /// <paramref name="tally"/> when it is removed, so that a drain's report counts exactly the tasks counted here. <paramref name="idle"/> is true when none is
-    /// left; otherwise the removal that leaves none says so (<see cref="Removal.LastAfterClose"/>). Called once.
+    /// <paramref name="tally"/> when it is removed, so that a drain's report counts exactly the tasks counted here.
+    /// <paramref name="idle"/> is true when none is left; otherwise the removal that leaves none says so
+    /// (<see cref="Removal.LastAfterClose"/>). Called once.
     /// </summary>
     public int Close(DrainTally tally, out bool idle)
     {
@@ -424,15 +415,8 @@ internal sealed class TaskRegistry
     public (DrainTally.Counts Counts, List<SupervisedTask> Stragglers) CloseDrain()
     {
         var stragglers = new List<SupervisedTask>();
-        int locked = 0;
-        try
+        using (LockAll())
         {
-            foreach (Stripe stripe in _stripes)
-            {
-                stripe.Enter();
-                locked++;
-            }
-
             foreach (Stripe stripe in _stripes)
             {
                 for (SupervisedTask? task = stripe.Head; task is not null; task = task.RegistryNext)
@@ -442,13 +426,6 @@ internal sealed class TaskRegistry
             }
 
             return (_tally!.Read(), stragglers);
-        }
-        finally
-        {
-            for (int i = locked - 1; i >= 0; i--)
-            {
-                _stripes[i].Exit();
-            }
         }
     }
 
@@ -474,6 +451,20 @@ internal sealed class TaskRegistry
     }
 
     private Stripe StripeOf(SupervisedTask task) => _stripes[task.RegistryStripe];
+
+    /// <summary>
+    /// Takes every stripe's lock, in order (the only place more than one is held, so no two threads can wait on each
+    /// other); the scope releases them. Entering a spin lock does not throw, so no stripe is left locked.
+    /// </summary>
+    private AllStripes LockAll()
+    {
+        foreach (Stripe stripe in _stripes)
+        {
+            stripe.Enter();
+        }
+
+        return new AllStripes(_stripes);
+    }
 
 
     private ref long CurrentThreadCounter() => ref _running[Environment.CurrentManagedThreadId & _mask].Value;
@@ -592,6 +583,18 @@ internal sealed class TaskRegistry
         {
             Debug.Assert(IsHeld, "The stripe's lock is held.");
             Debug.Assert(Head is null || Head.RegistryPrevious is null, "The head has no previous task.");
+        }
+    }
+
+    /// <summary>Releases every stripe's lock taken by <see cref="LockAll"/>, in reverse order.</summary>
+    private readonly ref struct AllStripes(Stripe[] stripes)
+    {
+        public void Dispose()
+        {
+            for (int i = stripes.Length - 1; i >= 0; i--)
+            {
+                stripes[i].Exit();
+            }
         }
     }
 
