@@ -6,7 +6,7 @@ using System.Runtime.InteropServices;
 namespace TaskSupervision.Internal;
 
 /// <summary>
-/// The keys of a supervisor's keyed tasks: which task holds each key. The keys are spread by hash over stripes, each a
+/// The keys of a supervisor's keyed tasks: which task holds each key. The keys are spread over stripes (<see cref="StripeHash"/>), each a
 /// <see cref="Dictionary{TKey, TValue}"/> under its own spin lock (<see cref="SpinGuarded"/>): one short section per
 /// step, no allocation per key (a <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> node
 /// was 48 bytes), no global lock.
@@ -22,6 +22,8 @@ namespace TaskSupervision.Internal;
 /// </remarks>
 internal sealed class KeyTable
 {
+    private const ulong Multiplier = 0x9E3779B97F4A7C15UL; // 2^64 divided by the golden ratio, odd
+
     private readonly Stripe[] _stripes;
     private readonly int _mask;
 
@@ -115,8 +117,37 @@ internal sealed class KeyTable
         }
     }
 
-    // The string's randomized hash: keys chosen by an attacker cannot pile into one stripe.
-    private Stripe StripeOf(string key) => _stripes[key.GetHashCode() & _mask];
+    private Stripe StripeOf(string key) => _stripes[StripeHash(key) & _mask];
+
+    /// <summary>
+    /// The hash that picks a key's stripe: every character, four at a time, each step a multiplication and a rotation. Not
+    /// the string's randomized hash (Marvin), which a start and an end each paid: measured for issue 16, 8 ns for a
+    /// 9-character key and 36 ns for "order:" and a GUID, against 5 and 13 ns for this one.
+    /// </summary>
+    /// <remarks>
+    /// Keys chosen by an attacker can crowd one stripe with this hash, which costs contention on that stripe's lock and
+    /// nothing more: each stripe's <see cref="Dictionary{TKey, TValue}"/> hashes the key itself and, for ordinal string
+    /// keys, switches to randomized hashing when too many keys collide in it.
+    /// </remarks>
+    internal static int StripeHash(string key)
+    {
+        ReadOnlySpan<char> chars = key.AsSpan();
+        ReadOnlySpan<ulong> blocks = MemoryMarshal.Cast<char, ulong>(chars);
+        ulong hash = (ulong)chars.Length;
+        foreach (ulong block in blocks)
+        {
+            hash = BitOperations.RotateLeft((hash ^ block) * Multiplier, 31);
+        }
+
+        for (int i = blocks.Length * 4; i < chars.Length; i++)
+        {
+            hash = BitOperations.RotateLeft((hash ^ chars[i]) * Multiplier, 31);
+        }
+
+        // A multiplication moves bits only upwards: fold the high half into the low bits that the stripe index takes.
+        hash *= Multiplier;
+        return (int)(hash >> 32) ^ (int)hash;
+    }
 
     private sealed class Stripe : SpinGuarded
     {
