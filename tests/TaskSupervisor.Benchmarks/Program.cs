@@ -9,7 +9,8 @@ public static class Program
     /// <summary>
     /// Hands the command line to BenchmarkDotNet (<c>--filter</c>, <c>--job</c>, <c>--list flat</c>, ...), or, with
     /// <c>--profile-start MODE ROUNDS</c>, runs the start-path driver that <c>profile-start.sh</c> runs under valgrind, or,
-    /// with <c>--interleaved-start ROUNDS</c>, the interleaved start probe, or,
+    /// with <c>--interleaved-start ROUNDS</c>, the interleaved start probe, or, with <c>--isolated-start ROUNDS</c>, the
+    /// starting thread's own cost with the pool held (<see cref="IsolatedStartProbe"/>), or,
     /// with <c>--durable-latency sqlite|pg TARGET [JOBS] [same|cross] [POLL-MS|default]</c>, the latency probe of durable
     /// work (<c>durable-figures.sh</c>; <c>--durable-latency-server</c> is the probe's own second process).
     /// </summary>
@@ -25,6 +26,11 @@ public static class Program
         if (args.Length > 0 && args[0] == "--interleaved-start")
         {
             return StartProfile.RunInterleaved(args);
+        }
+
+        if (args.Length > 0 && args[0] == "--isolated-start")
+        {
+            return IsolatedStartProbe.Run(args);
         }
 
         if (args.Length > 0 && args[0] is "--durable-latency" or "--durable-latency-server")

@@ -85,6 +85,24 @@ public class StartBenchmarks
         return Task.WhenAll(_tasks);
     }
 
+    /// <summary>
+    /// Diagnostic, nothing started: one read of the system clock per task, what a supervised start pays for its precise
+    /// <see cref="SupervisedTask.StartedAt"/> (and the elapsed time of its end), against the same baseline.
+    /// </summary>
+    [Benchmark(OperationsPerInvoke = N)]
+    [BenchmarkCategory(Unkeyed)]
+    public long Unkeyed_ClockReadOnly()
+    {
+        TimeProvider clock = TimeProvider.System;
+        long sum = 0;
+        for (int i = 0; i < N; i++)
+        {
+            sum += clock.GetTimestamp();
+        }
+
+        return sum;
+    }
+
     /// <summary><c>Task.Run(Func&lt;Task&gt;)</c>, what async work is usually started with (it unwraps a proxy task).</summary>
     [Benchmark(OperationsPerInvoke = N)]
     [BenchmarkCategory(Unkeyed)]
