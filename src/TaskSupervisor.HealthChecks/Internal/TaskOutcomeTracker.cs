@@ -24,6 +24,7 @@ internal sealed class TaskOutcomeTracker
     // All bucket state is behind this one lock: a record touches one bucket, a read sums 60. Nothing else runs under it.
     private readonly Lock _lock = new();
     private readonly Bucket[] _buckets = new Bucket[HealthCheckConstants.BucketCount];
+    private long _latestSlot; // guarded by _lock
 
     public TaskOutcomeTracker(TimeProvider timeProvider, TimeSpan window)
     {
@@ -94,7 +95,9 @@ internal sealed class TaskOutcomeTracker
         return new OutcomeCounts(ended, faulted, gaveUp);
     }
 
-    private long CurrentSlot() => _timeProvider.GetElapsedTime(_startTimestamp).Ticks / _bucketTicks;
+    // Under the lock. A clock that goes back (a TimeProvider that is not monotonic) stays in the latest slot: a slot below
+    // zero would index the ring below zero, and one that went back would reset a bucket that holds newer outcomes.
+    private long CurrentSlot() => _latestSlot = Math.Max(_latestSlot, _timeProvider.GetElapsedTime(_startTimestamp).Ticks / _bucketTicks);
 
     [Conditional("DEBUG")]
     private void AssertInvariants(long slot)

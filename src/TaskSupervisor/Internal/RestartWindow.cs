@@ -30,8 +30,15 @@ internal sealed class RestartWindow
     private readonly int[]? _counts;
     private readonly long _sliceTicks;
     private readonly long _epoch;
+    private long _latestSlice;
 
-    public RestartWindow(RestartPolicy policy, TimeProvider time)
+    /// <summary>Creates the window of a task's first restart, at <paramref name="firstRestart"/>.</summary>
+    /// <param name="policy">The task's restart policy.</param>
+    /// <param name="firstRestart">
+    /// The timestamp of the first restart, which the first <see cref="TryRecord"/> is given: the slices count from it, so
+    /// that no restart can fall before the first slice because the clock was read again here, later.
+    /// </param>
+    public RestartWindow(RestartPolicy policy, long firstRestart)
     {
         _window = policy.Window;
         _maxRestarts = policy.MaxRestarts;
@@ -44,7 +51,7 @@ internal sealed class RestartWindow
             _sliceOf = new long[Buckets];
             _counts = new int[Buckets];
             _sliceTicks = Math.Max(1, policy.Window.Ticks / Buckets);
-            _epoch = time.GetTimestamp();
+            _epoch = firstRestart;
             Array.Fill(_sliceOf, -1);
         }
     }
@@ -77,7 +84,9 @@ internal sealed class RestartWindow
 
     private int TryRecordBySlice(long now, TimeProvider time)
     {
-        long slice = time.GetElapsedTime(_epoch, now).Ticks / _sliceTicks;
+        // A time before the latest slice (a TimeProvider that is not monotonic) counts in the latest: a slice below zero
+        // would index the buckets below zero, and one that went back would reset a bucket that holds newer restarts.
+        long slice = _latestSlice = Math.Max(_latestSlice, time.GetElapsedTime(_epoch, now).Ticks / _sliceTicks);
         long oldest = slice - Buckets + 1;
         long inWindow = 0;
         for (int i = 0; i < Buckets; i++)

@@ -95,7 +95,7 @@ internal sealed class TaskExtras(RestartPolicy? restart, TimeSpan? timeout)
     /// <returns>The number of restarts within the window, this one included; 0 when the limit is exceeded (give up).</returns>
     public int TryRecordRestart(RestartPolicy policy, long now, TimeProvider time)
     {
-        int inWindow = (_window ??= new RestartWindow(policy, time)).TryRecord(now, time);
+        int inWindow = (_window ??= new RestartWindow(policy, now)).TryRecord(now, time);
         if (inWindow > 0)
         {
             RestartCount++;

@@ -77,6 +77,31 @@ public sealed class TaskOutcomeTrackerTests
         return task;
     }
 
+    [Fact]
+    public void Record_AClockThatGoesBackBeforeTheStart_CountsInTheLatestSlot_AndNeverThrows()
+    {
+        // A TimeProvider need not be monotonic. Before, a time before the tracker's start gave a slot below zero, and an
+        // IndexOutOfRangeException in a task's end.
+        var clock = new SettableClock { Seconds = 100 };
+        var tracker = new TaskOutcomeTracker(clock, TimeSpan.FromMinutes(1));
+        tracker.Record(Ended(SupervisedTaskStatus.Faulted));
+
+        clock.Seconds = 70;
+        tracker.Record(Ended(SupervisedTaskStatus.Faulted));
+
+        tracker.GetCounts().Should().Be(new OutcomeCounts(2, 2, 0));
+    }
+
+    /// <summary>A clock set by hand, which may be set back.</summary>
+    private sealed class SettableClock : TimeProvider
+    {
+        public long Seconds { get; set; }
+
+        public override long TimestampFrequency => 1;
+
+        public override long GetTimestamp() => Seconds;
+    }
+
     private static TaskEndedArguments Ended(SupervisedTaskStatus status, bool gaveUp = false) =>
         new(s_task, status, exception: null, TimeSpan.Zero, gaveUp: gaveUp);
 }

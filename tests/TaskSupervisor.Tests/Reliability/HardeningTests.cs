@@ -75,7 +75,7 @@ public sealed class HardeningTests
     public void RestartWindow_AboveTheExactLimit_CountsBySlices_AndGivesUpAtTheLimit()
     {
         var time = new FakeTimeProvider();
-        var window = new Internal.RestartWindow(new RestartPolicy { MaxRestarts = 100, Window = TimeSpan.FromMinutes(1) }, time);
+        var window = new Internal.RestartWindow(new RestartPolicy { MaxRestarts = 100, Window = TimeSpan.FromMinutes(1) }, time.GetTimestamp());
         for (int i = 1; i <= 100; i++)
         {
             window.TryRecord(time.GetTimestamp(), time).Should().Be(i);
@@ -85,6 +85,51 @@ public sealed class HardeningTests
         window.TryRecord(time.GetTimestamp(), time).Should().Be(0, "100 restarts within the window are the limit");
         time.Advance(TimeSpan.FromMinutes(1.1));
         window.TryRecord(time.GetTimestamp(), time).Should().Be(1, "the old restarts left the window");
+    }
+
+    [Fact]
+    public void RestartWindow_BySlices_ARestartTimedBeforeTheFirst_CountsInTheFirstSlice()
+    {
+        // The window's slices count from its first restart. A later restart timed before it (a clock that is not
+        // monotonic) once gave a negative slice, and an IndexOutOfRangeException that ended the task faulted.
+        var time = new FakeTimeProvider();
+        long first = time.GetTimestamp();
+        var window = new Internal.RestartWindow(new RestartPolicy { MaxRestarts = 100, Window = TimeSpan.FromMinutes(1) }, first);
+
+        window.TryRecord(first, time).Should().Be(1);
+        window.TryRecord(first - (10 * time.TimestampFrequency), time).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task RestartPolicy_AClockThatRunsBackwards_NeitherFaultsTheTaskNorStopsItsRestarts()
+    {
+        // Above 64 restarts the window counts by slices of time. With every clock read an hour earlier than the last, each
+        // restart falls before the window's first one.
+        var time = new BackwardsClock();
+        await using var supervisor = new TaskSupervisor(new TaskSupervisorOptions { TimeProvider = time });
+        int runs = 0;
+        SupervisedTask task = supervisor.Run(
+            _ =>
+            {
+                Interlocked.Increment(ref runs);
+                return Task.CompletedTask;
+            },
+            new TaskOptions { Restart = new RestartPolicy { Mode = RestartMode.Always, InitialDelay = TimeSpan.FromSeconds(1), MaxDelay = TimeSpan.FromSeconds(1), Jitter = 0, MaxRestarts = 100 } });
+
+        await time.AdvanceUntil(() => Volatile.Read(ref runs) >= 5 || task.IsEnded, TimeSpan.FromSeconds(1));
+
+        task.LastException.Should().BeNull();
+        task.Status.Should().NotBe(SupervisedTaskStatus.Faulted);
+        task.RestartCount.Should().BeGreaterThanOrEqualTo(4);
+        (await task.CancelAsync(Timeout.InfiniteTimeSpan).Within()).Should().Be(CancelResult.Canceled);
+    }
+
+    /// <summary>A fake clock whose timers follow <see cref="FakeTimeProvider.Advance"/>, and whose every timestamp is an hour before the last.</summary>
+    private sealed class BackwardsClock : FakeTimeProvider
+    {
+        private long _reads;
+
+        public override long GetTimestamp() => base.GetTimestamp() - (Interlocked.Increment(ref _reads) * TimeSpan.TicksPerHour);
     }
 
     [Fact]
