@@ -47,6 +47,68 @@ public sealed class MemoryTests
         GC.KeepAlive(supervisor);
     }
 
+    [Fact]
+    public async Task TasksEndedByADrain_AreCollectable_WhileTheDrainsWorkerIsStuckInAnotherTasksCallback()
+    {
+        // The drain cancels the newest task first, and its worker blocks in that task's cancellation callback; the
+        // watchdog adds a worker that cancels the other 1,000, and the drain ends. The stuck worker must not keep them
+        // alive: it once held the drain's list of every task it was to cancel.
+        var supervisor = new TaskSupervisor();
+        using var running = new CountdownEvent(1001);
+        using var release = new ManualResetEventSlim();
+        WeakReference[] handles = StartRunningUntilCancelled(supervisor, running, 1000);
+
+        // Its work ends as its callback is entered (on another thread: the source runs its continuations asynchronously),
+        // while the callback itself blocks the drain's worker until the end of the test.
+        var callbackEntered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        supervisor.Run(ct =>
+        {
+            ct.Register(() =>
+            {
+                callbackEntered.TrySetResult();
+                release.Wait(TestExtensions.Bound);
+            });
+            running.Signal();
+            return callbackEntered.Task;
+        });
+        running.Wait(TestExtensions.Bound).Should().BeTrue("every task runs before the drain begins");
+
+        try
+        {
+            DrainReport report = await supervisor.DrainAsync().Within();
+            report.Canceled.Should().Be(1000);
+            report.Completed.Should().Be(1);
+
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
+
+            handles.Count(h => h.IsAlive).Should().BeLessThan(50, "the stuck worker holds only the task whose callback it runs");
+        }
+        finally
+        {
+            release.Set();
+        }
+
+        GC.KeepAlive(supervisor);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] StartRunningUntilCancelled(TaskSupervisor supervisor, CountdownEvent running, int count)
+    {
+        var handles = new WeakReference[count];
+        for (int i = 0; i < count; i++)
+        {
+            handles[i] = new WeakReference(supervisor.Run(ct =>
+            {
+                running.Signal();
+                return Task.Delay(Timeout.Infinite, ct);
+            }));
+        }
+
+        return handles;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference[] StartKeyedUntilCancelled(TaskSupervisor supervisor, int count)
     {

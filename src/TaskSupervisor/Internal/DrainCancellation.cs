@@ -54,7 +54,11 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
                 return;
             }
 
-            _tasks[index].CancelInline();
+            // The slot is let go as it is claimed. A worker can outlive the drain (stuck in one task's slow callback, or
+            // added by the watchdog and still queued when the last task ends), and it must keep no other task alive.
+            SupervisedTask task = _tasks[index];
+            _tasks[index] = null!;
+            task.CancelInline();
         }
     }
 
