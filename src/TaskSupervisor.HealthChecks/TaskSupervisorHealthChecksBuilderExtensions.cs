@@ -65,12 +65,12 @@ public static class TaskSupervisorHealthChecksBuilderExtensions
         // The check's tracker, keyed by the check's name, doubles as the mark that the check is registered: a second call
         // must neither add a second check (the health check service rejects duplicate names) nor hook a second tracker
         // (each outcome would then be counted twice).
-        if (services.Any(d => d.IsKeyedService && d.ServiceType == typeof(TaskOutcomeTracker) && name.Equals(d.ServiceKey)))
+        if (services.Any(d => d.IsKeyedService && d.ServiceType == typeof(OutcomeWindow) && name.Equals(d.ServiceKey)))
         {
             return builder;
         }
 
-        services.AddKeyedSingleton(name, static (provider, key) => new TaskOutcomeTracker(
+        services.AddKeyedSingleton(name, static (provider, key) => new OutcomeWindow(
             provider.GetService<TimeProvider>() ?? TimeProvider.System,
             provider.GetRequiredService<IOptionsMonitor<TaskSupervisorHealthCheckOptions>>().Get((string)key!).Window));
 
@@ -78,7 +78,7 @@ public static class TaskSupervisorHealthChecksBuilderExtensions
         // PostConfigure rather than Configure: it runs after every Configure, so an application's `o.OnTaskEnded = ...`
         // (an assignment, not +=) registered after this call cannot drop the hook.
         services.AddOptions<TaskSupervisorOptions>(supervisorName ?? Options.Options.DefaultName)
-            .PostConfigure<IServiceProvider>((o, provider) => o.OnTaskEnded += provider.GetRequiredKeyedService<TaskOutcomeTracker>(name).Record);
+            .PostConfigure<IServiceProvider>((o, provider) => o.OnTaskEnded += provider.GetRequiredKeyedService<OutcomeWindow>(name).Record);
 
         builder.Add(new HealthCheckRegistration(name, provider => Create(provider, name, supervisorName), failureStatus, tags));
         return builder;
@@ -133,7 +133,7 @@ public static class TaskSupervisorHealthChecksBuilderExtensions
             name,
             supervisorName ?? "default",
             supervisor,
-            provider.GetRequiredKeyedService<TaskOutcomeTracker>(name),
+            provider.GetRequiredKeyedService<OutcomeWindow>(name),
             provider.GetRequiredService<IOptionsMonitor<TaskSupervisorHealthCheckOptions>>().Get(name),
             maxPending,
             logger);

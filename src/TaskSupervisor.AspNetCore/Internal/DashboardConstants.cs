@@ -15,12 +15,6 @@ internal static class DashboardConstants
 
     public const int DefaultMaxPageSize = 500;
 
-    /// <summary>
-    /// The outcome window is counted in this many fixed buckets, so that memory stays constant however many tasks end,
-    /// and an outcome leaves the window at most <c>OutcomeWindow / OutcomeBucketCount</c> late.
-    /// </summary>
-    public const int OutcomeBucketCount = 60;
-
     /// <summary>An exception message kept in the failure ring is cut to this many characters, so that the ring's memory is bounded.</summary>
     public const int MaxMessageLength = 1_000;
 

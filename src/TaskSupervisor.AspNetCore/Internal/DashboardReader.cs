@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TaskSupervision.Internal;
 
 namespace TaskSupervision.AspNetCore.Internal;
 

@@ -1,3 +1,5 @@
+using TaskSupervision.Internal;
+
 namespace TaskSupervision.AspNetCore.Internal;
 
 /// <summary>

@@ -8,12 +8,6 @@ internal static class HealthCheckConstants
 
     public static readonly TimeSpan DefaultWindow = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// The window is counted in this many fixed buckets, so that memory stays constant however many tasks end, and an
-    /// event leaves the window at most <c>Window / BucketCount</c> late.
-    /// </summary>
-    public const int BucketCount = 60;
-
     public const double DefaultUnhealthyFaultedShare = 0.5;
 
     public const int DefaultMinimumEnded = 10;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using TaskSupervision.Internal;
 
 namespace TaskSupervision.HealthChecks.Internal;
 
@@ -13,7 +14,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
     private readonly string _checkName;
     private readonly string _supervisorName;
     private readonly ITaskSupervisor? _supervisor;
-    private readonly TaskOutcomeTracker _tracker;
+    private readonly OutcomeWindow _tracker;
     private readonly TaskSupervisorHealthCheckOptions _options;
     private readonly int? _maxPending;
     private readonly ILogger _logger;
@@ -22,7 +23,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
         string checkName,
         string supervisorName,
         ITaskSupervisor? supervisor,
-        TaskOutcomeTracker tracker,
+        OutcomeWindow tracker,
         TaskSupervisorHealthCheckOptions options,
         int? maxPending,
         ILogger logger)
@@ -53,7 +54,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
         var data = new Dictionary<string, object>
         {
             [HealthCheckDataKeys.Ended] = counts.Ended,
-            [HealthCheckDataKeys.Faulted] = counts.Faulted,
+            [HealthCheckDataKeys.Faulted] = counts.Failed,
             [HealthCheckDataKeys.GaveUp] = counts.GaveUp,
             [HealthCheckDataKeys.Running] = Math.Max(0, count - pending),
             [HealthCheckDataKeys.Pending] = pending,
@@ -78,16 +79,16 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
             return Result(context.Registration.FailureStatus, $"{counts.GaveUp} task(s) given up on {window}.", data);
         }
 
-        if (_options.UnhealthyFaultedCount is int faultedCount && counts.Faulted >= faultedCount)
+        if (_options.UnhealthyFaultedCount is int faultedCount && counts.Failed >= faultedCount)
         {
-            return Result(context.Registration.FailureStatus, $"{counts.Faulted} task(s) faulted {window} (threshold {faultedCount}).", data);
+            return Result(context.Registration.FailureStatus, $"{counts.Failed} task(s) faulted {window} (threshold {faultedCount}).", data);
         }
 
         if (_options.UnhealthyFaultedShare is double share
             && counts.Ended >= _options.MinimumEnded
-            && counts.Faulted >= share * counts.Ended)
+            && counts.Failed >= share * counts.Ended)
         {
-            return Result(context.Registration.FailureStatus, $"{counts.Faulted} of {counts.Ended} task(s) faulted {window} (threshold {share:P0}).", data);
+            return Result(context.Registration.FailureStatus, $"{counts.Failed} of {counts.Ended} task(s) faulted {window} (threshold {share:P0}).", data);
         }
 
         if (overdue > 0)
@@ -100,7 +101,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
             return Result(HealthStatus.Degraded, $"{pending} task(s) pending of at most {bound}.", data);
         }
 
-        return Result(HealthStatus.Healthy, $"{counts.Ended} task(s) ended {window}, {counts.Faulted} faulted; {count} tracked.", data);
+        return Result(HealthStatus.Healthy, $"{counts.Ended} task(s) ended {window}, {counts.Failed} faulted; {count} tracked.", data);
     }
 
     private (int Count, string[] Tasks) FindOverdue()

@@ -1,36 +1,50 @@
 using System.Diagnostics;
 
-namespace TaskSupervision.AspNetCore.Internal;
+namespace TaskSupervision.Internal;
 
 /// <summary>Counts of how tasks ended within the recent window, as read by <see cref="OutcomeWindow.GetCounts"/>.</summary>
-internal readonly record struct OutcomeCounts(long Completed, long Canceled, long Faulted, long TimedOut, long GaveUp);
+internal readonly record struct OutcomeCounts(long Completed, long Canceled, long Faulted, long TimedOut, long GaveUp)
+{
+    /// <summary>Every task that ended, however it ended.</summary>
+    public long Ended => Completed + Canceled + Faulted + TimedOut;
+
+    /// <summary>The tasks that failed: faulted or timed out.</summary>
+    public long Failed => Faulted + TimedOut;
+}
 
 /// <summary>
-/// Counts how one supervisor's tasks ended over a sliding window, in a ring of fixed buckets: memory is constant however
-/// many tasks end, and recording an outcome is O(1) under one lock.
+/// Counts how one supervisor's tasks ended over a sliding window, in a ring of <see cref="BucketCount"/> fixed buckets:
+/// memory is constant however many tasks end, recording an outcome is O(1) under one lock, and an outcome leaves the
+/// window at most one bucket (<c>window / BucketCount</c>) late.
 /// </summary>
 /// <remarks>
-/// Bucket <c>i</c> holds the outcomes of time slot <c>n</c> where <c>n % BucketCount == i</c>; the slot number is stored
-/// with the counts, so that a bucket left over from an earlier lap of the ring is recognised as stale and reset (on write)
-/// or skipped (on read), with no timer sweeping the ring.
+/// <para>Bucket <c>i</c> holds the outcomes of time slot <c>n</c> where <c>n % BucketCount == i</c>; the slot number is
+/// stored with the counts, so that a bucket left over from an earlier lap of the ring is recognised as stale and reset (on
+/// write) or skipped (on read), with no timer sweeping the ring.</para>
+/// <para>One source file compiled into the two packages that count outcomes (the health check and the dashboard), each
+/// as an internal type of its own: neither depends on the other, nor on the core's internals for it.</para>
 /// </remarks>
 internal sealed class OutcomeWindow
 {
+    /// <summary>The buckets the window is divided into.</summary>
+    public const int BucketCount = 60;
+
     private readonly TimeProvider _timeProvider;
     private readonly long _startTimestamp;
     private readonly long _bucketTicks;
 
     // All bucket state is behind this one lock: a record touches one bucket, a read sums them all. Nothing else runs under it.
     private readonly Lock _lock = new();
-    private readonly Bucket[] _buckets = new Bucket[DashboardConstants.OutcomeBucketCount];
+    private readonly Bucket[] _buckets = new Bucket[BucketCount];
     private long _latestSlot; // guarded by _lock
 
     public OutcomeWindow(TimeProvider timeProvider, TimeSpan window)
     {
+        ArgumentNullException.ThrowIfNull(timeProvider);
         _timeProvider = timeProvider;
         _startTimestamp = timeProvider.GetTimestamp();
-        _bucketTicks = Math.Max(1, window.Ticks / DashboardConstants.OutcomeBucketCount);
-        Window = TimeSpan.FromTicks(_bucketTicks * DashboardConstants.OutcomeBucketCount);
+        _bucketTicks = Math.Max(1, window.Ticks / BucketCount);
+        Window = TimeSpan.FromTicks(_bucketTicks * BucketCount);
         for (int i = 0; i < _buckets.Length; i++)
         {
             _buckets[i].Slot = -1;
@@ -40,7 +54,10 @@ internal sealed class OutcomeWindow
     /// <summary>The window actually covered: the configured one rounded down to a whole number of buckets.</summary>
     public TimeSpan Window { get; }
 
-    /// <summary>Records one task's end.</summary>
+    /// <summary>Records one task's end; fits <see cref="TaskSupervisorOptions.OnTaskEnded"/>. Never throws.</summary>
+    public void Record(TaskEndedArguments arguments) => Record(arguments.Status, arguments.GaveUp);
+
+    /// <summary>Records one task's end. Never throws.</summary>
     public void Record(SupervisedTaskStatus status, bool gaveUp)
     {
         lock (_lock)
@@ -52,6 +69,7 @@ internal sealed class OutcomeWindow
             ref Bucket bucket = ref _buckets[slot % _buckets.Length];
             if (bucket.Slot != slot)
             {
+                // The bucket holds a slot from an earlier lap of the ring, already outside the window: start it afresh.
                 bucket = new Bucket { Slot = slot };
             }
 
