@@ -17,7 +17,8 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
     /// <summary>How long the index may stand still before another worker is added.</summary>
     internal static readonly TimeSpan StallPeriod = TimeSpan.FromMilliseconds(10);
 
-    private readonly List<SupervisedTask> _tasks;
+    // Null once the drain has seen every task end (Stop): a worker still queued then, or stuck in a callback, keeps none.
+    private List<SupervisedTask>? _tasks;
     private readonly ITimer _watchdog;
     private int _claimed = -1;
     private int _claimedAtLastCheck = -1;
@@ -29,17 +30,29 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
     }
 
     /// <summary>Starts cancelling <paramref name="tasks"/> in their order, on the thread pool; returns at once.</summary>
-    public static void Start(List<SupervisedTask> tasks)
+    /// <returns>The cancellation to <see cref="Stop"/> once every task has ended; <see langword="null"/> if there was none.</returns>
+    public static DrainCancellation? Start(List<SupervisedTask> tasks)
     {
         if (tasks.Count == 0)
         {
-            return;
+            return null;
         }
 
         var cancellation = new DrainCancellation(tasks);
         cancellation._watchdog.Change(StallPeriod, StallPeriod);
 
         ThreadPool.UnsafeQueueUserWorkItem(cancellation, preferLocal: false);
+        return cancellation;
+    }
+
+    /// <summary>
+    /// Every task has ended: lets go of them all. A task that ends on its own (a pending one sees the close when it runs)
+    /// may end before a worker reaches it, and a worker may still be queued behind such tasks when the drain completes.
+    /// </summary>
+    public void Stop()
+    {
+        Volatile.Write(ref _tasks, null);
+        _watchdog.Dispose();
     }
 
     /// <summary>One worker: takes the next task and cancels it inline, until none is left.</summary>
@@ -47,8 +60,9 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
     {
         while (true)
         {
+            List<SupervisedTask>? tasks = Volatile.Read(ref _tasks);
             int index = Interlocked.Increment(ref _claimed);
-            if (index >= _tasks.Count)
+            if (tasks is null || index >= tasks.Count)
             {
                 _watchdog.Dispose();
                 return;
@@ -56,8 +70,8 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
 
             // The slot is let go as it is claimed. A worker can outlive the drain (stuck in one task's slow callback, or
             // added by the watchdog and still queued when the last task ends), and it must keep no other task alive.
-            SupervisedTask task = _tasks[index];
-            _tasks[index] = null!;
+            SupervisedTask task = tasks[index];
+            tasks[index] = null!;
             task.CancelInline();
         }
     }
@@ -68,7 +82,7 @@ internal sealed class DrainCancellation : IThreadPoolWorkItem
         try
         {
             int claimed = Volatile.Read(ref _claimed);
-            if (claimed >= _tasks.Count - 1)
+            if (Volatile.Read(ref _tasks) is not { } tasks || claimed >= tasks.Count - 1)
             {
                 _watchdog.Dispose();
             }

@@ -27,7 +27,6 @@ internal sealed class SupervisorDrain(TaskSupervisor supervisor, TaskRegistry re
         TimeProvider time = supervisor.TimeProvider;
         long started = time.GetTimestamp();
         Task idle = supervisor.Close(new DrainTally(), out int countAtClose);
-        List<SupervisedTask> counted = registry.MarkForDrain();
         Log.DrainStarted(logger, supervisor.Name, countAtClose, deadline.TotalMilliseconds);
 
         // 1. Grace: let tasks finish on their own, within the deadline.
@@ -40,16 +39,21 @@ internal sealed class SupervisorDrain(TaskSupervisor supervisor, TaskRegistry re
         // 2. Signal cancellation to every task still tracked; pending ones will never run.
         if (!idle.IsCompleted)
         {
-            // In the order MarkForDrain gave (pending tasks first). Each task is cancelled inline by a pool worker; one slow
-            // callback (or synchronous code after an await on the token) holds up its own task, never the others, nor
-            // this drain's deadline. A task that ended meanwhile is skipped there.
-            DrainCancellation.Start(counted);
+            // In the order MarkForDrain gives (pending tasks first), among the tasks left after the grace: every one of them
+            // was counted at the close. Each task is cancelled inline by a pool worker; one slow callback (or synchronous
+            // code after an await on the token) holds up its own task, never the others, nor this drain's deadline. A task
+            // that ended meanwhile is skipped there. Only the cancellation holds the list, so that Stop lets go of it.
+            DrainCancellation? cancellation = DrainCancellation.Start(registry.MarkForDrain());
 
-            // 3. Wait for them, up to what is left of the deadline.
+            // 3. Wait for them, up to what is left of the deadline. Once all have ended, the cancellation lets go of them
+            // (a straggler is still cancelled by it after the deadline).
             TimeSpan remaining = deadline == Timeout.InfiniteTimeSpan
                 ? deadline
                 : TimeSpan.FromTicks(Math.Max(0, (deadline - time.GetElapsedTime(started)).Ticks));
-            await supervisor.WaitAsync(idle, remaining, CancellationToken.None).ConfigureAwait(false);
+            if (await supervisor.WaitAsync(idle, remaining, CancellationToken.None).ConfigureAwait(false))
+            {
+                cancellation?.Stop();
+            }
         }
 
         // 4. Report: every counted task has an outcome or is a straggler, in one cut. A straggler cannot be stopped, only named.
