@@ -14,7 +14,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
     private readonly string _checkName;
     private readonly string _supervisorName;
     private readonly ITaskSupervisor? _supervisor;
-    private readonly OutcomeWindow _tracker;
+    private readonly OutcomeWindow _outcomes;
     private readonly TaskSupervisorHealthCheckOptions _options;
     private readonly int? _maxPending;
     private readonly ILogger _logger;
@@ -23,7 +23,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
         string checkName,
         string supervisorName,
         ITaskSupervisor? supervisor,
-        OutcomeWindow tracker,
+        OutcomeWindow outcomes,
         TaskSupervisorHealthCheckOptions options,
         int? maxPending,
         ILogger logger)
@@ -31,7 +31,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
         _checkName = checkName;
         _supervisorName = supervisorName;
         _supervisor = supervisor;
-        _tracker = tracker;
+        _outcomes = outcomes;
         _options = options;
         _maxPending = maxPending;
         _logger = logger;
@@ -48,7 +48,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
                 $"No supervisor '{_supervisorName}' is registered."));
         }
 
-        OutcomeCounts counts = _tracker.GetCounts();
+        OutcomeCounts counts = _outcomes.GetCounts();
         int count = _supervisor.Count;
         int pending = _supervisor.PendingCount;
         var data = new Dictionary<string, object>
@@ -71,7 +71,7 @@ internal sealed class TaskSupervisorHealthCheck : IHealthCheck
             data[HealthCheckDataKeys.OverdueTasks] = overdueTasks;
         }
 
-        string window = $"in the last {_tracker.Window.TotalSeconds:0} s";
+        string window = $"in the last {_outcomes.Window.TotalSeconds:0} s";
 
         // Unhealthy first: failures are worse than slowness, and the description names the worst finding.
         if (_options.UnhealthyOnGaveUp && counts.GaveUp > 0)

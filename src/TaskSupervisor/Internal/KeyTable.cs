@@ -6,10 +6,10 @@ using System.Runtime.InteropServices;
 namespace TaskSupervision.Internal;
 
 /// <summary>
-/// The keys of a supervisor's keyed tasks: which task holds each key. The keys are spread over stripes (<see cref="StripeHash"/>), each a
-/// <see cref="Dictionary{TKey, TValue}"/> under its own spin lock (<see cref="SpinGuarded"/>): one short section per
-/// step, no allocation per key (a <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> node
-/// was 48 bytes), no global lock.
+/// The keys of a supervisor's keyed tasks: which task holds each key. The keys are spread over stripes
+/// (<see cref="StripeHash"/>), each a <see cref="Dictionary{TKey, TValue}"/> under its own spin lock
+/// (<see cref="SpinGuarded"/>): one short section per step, no allocation per key (a
+/// <see cref="System.Collections.Concurrent.ConcurrentDictionary{TKey, TValue}"/> node was 48 bytes), no global lock.
 /// </summary>
 /// <remarks>
 /// <para>A key is free from the moment its holder's end begins (<see cref="SupervisedTask.IsEndingOrEnded"/>): a holder
