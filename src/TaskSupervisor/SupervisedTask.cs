@@ -561,8 +561,7 @@ public class SupervisedTask
                 SupervisorActivities.Restarting(extras.Activity, exception, extras.RestartCount, delay);
             }
 
-            // A task waiting out its backoff runs nothing: it gives its run slot back, and takes one again to restart.
-            ReleaseRunSlot();
+            // A task waiting out its backoff runs nothing: it gives its run slot back (EnterBackoff), and takes one again to restart.
             if (extras.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
                 Resume();
@@ -594,6 +593,11 @@ public class SupervisedTask
         _owner.OnLeftRunning();
         int previous = Interlocked.CompareExchange(ref _status, (int)SupervisedTaskStatus.Pending, (int)SupervisedTaskStatus.Running);
         Debug.Assert(previous == (int)SupervisedTaskStatus.Running, "Only the attempt's own thread moves a running task to its backoff.");
+
+        // The run slot last, as at an end: a task dispatched into it sees this one pending and uncounted, so neither
+        // Status nor RunningCount ever shows more tasks running than the limit. Still while the backoff is being armed:
+        // nobody resumes this task, and takes a slot for it, before this one is given back.
+        ReleaseRunSlot();
     }
 
     /// <summary>The backoff delay elapsed, or the task was cancelled during it: run the next attempt (which ends at once if cancelled).</summary>

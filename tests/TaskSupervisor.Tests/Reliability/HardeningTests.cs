@@ -336,12 +336,22 @@ public sealed class HardeningTests
         await using var harness = new Harness(o => o.MaxConcurrency = 1);
         var policy = new RestartPolicy { InitialDelay = TimeSpan.FromMinutes(1), MaxDelay = TimeSpan.FromMinutes(1), Jitter = 0, MaxRestarts = 100 };
         SupervisedTask looping = harness.Supervisor.Run(_ => throw new InvalidOperationException("crash"), new TaskOptions { Restart = policy });
-        SupervisedTask queued = harness.Supervisor.Run(_ => Task.CompletedTask);
+        SupervisedTaskStatus loopingWhenQueuedRan = default;
+        int runningWhenQueuedRan = 0;
+        SupervisedTask queued = harness.Supervisor.Run(_ =>
+        {
+            // The slot is given back last (as at an end): the task dispatched into it sees the other pending and uncounted.
+            loopingWhenQueuedRan = looping.Status;
+            runningWhenQueuedRan = harness.Supervisor.RunningCount;
+            return Task.CompletedTask;
+        });
 
         await queued.Task.Within();
 
         queued.Status.Should().Be(SupervisedTaskStatus.RanToCompletion);
-        looping.Status.Should().Be(SupervisedTaskStatus.Pending, "it waits out its backoff without a slot");
+        loopingWhenQueuedRan.Should().Be(SupervisedTaskStatus.Pending, "it waits out its backoff without a slot");
+        runningWhenQueuedRan.Should().Be(1, "with MaxConcurrency = 1, never more than one task counts as running");
+        looping.Status.Should().Be(SupervisedTaskStatus.Pending);
         harness.Time.Advance(TimeSpan.FromMinutes(1));
         await harness.Time.AdvanceUntil(() => looping.RestartCount >= 2, TimeSpan.Zero);
     }
