@@ -561,7 +561,8 @@ public class SupervisedTask
                 SupervisorActivities.Restarting(extras.Activity, exception, extras.RestartCount, delay);
             }
 
-            // A task waiting out its backoff runs nothing: it gives its run slot back (EnterBackoff), and takes one again to restart.
+            // A task waiting out its backoff runs nothing: it gives its run slot back (EnterBackoff), and takes one again
+            // to restart.
             if (extras.WaitBackoff(this, delay, _owner.TimeProvider, _cancellation.Token))
             {
                 Resume();
