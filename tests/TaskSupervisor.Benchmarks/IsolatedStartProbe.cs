@@ -98,16 +98,10 @@ internal static class IsolatedStartProbe
         foreach (string mode in modes)
         {
             Console.WriteLine(FormattableString.Invariant(
-                $"{mode,-8} starting thread {Median(starting[mode]),4:F0} ns/task ({Median(starting[mode]) / Median(starting["raw"]):F2}x raw), pool side {Median(pool[mode]),4:F0} ns/task ({Median(pool[mode]) / Median(pool["raw"]):F2}x)"));
+                $"{mode,-8} starting thread {StartProfile.Median(starting[mode]),4:F0} ns/task ({StartProfile.Median(starting[mode]) / StartProfile.Median(starting["raw"]):F2}x raw), pool side {StartProfile.Median(pool[mode]),4:F0} ns/task ({StartProfile.Median(pool[mode]) / StartProfile.Median(pool["raw"]):F2}x)"));
         }
 
         Console.WriteLine($"load average: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
-
-        static double Median(List<double> values)
-        {
-            double[] sorted = [.. values.Order()];
-            return sorted[sorted.Length / 2];
-        }
     }
 }

@@ -128,12 +128,13 @@ internal static class StartProfile
         }
 
         return 0;
+    }
 
-        static double Median(double[] values)
-        {
-            double[] sorted = [.. values.Order()];
-            return sorted[sorted.Length / 2];
-        }
+    /// <summary>The median of <paramref name="values"/> (the upper one of an even count), as the probes report it.</summary>
+    internal static double Median(IEnumerable<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        return sorted[sorted.Length / 2];
     }
 
     private sealed class Driver : IDisposable
